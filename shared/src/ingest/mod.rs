@@ -1,0 +1,1 @@
+//! Objects to tasks (in progress).

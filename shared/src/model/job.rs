@@ -1,0 +1,120 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{JobId, StorageId};
+
+/// At most this many error messages are kept on a job; `error_count` counts them all.
+pub const MAX_JOB_ERRORS: usize = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// List a source storage and create tasks.
+    Import,
+    /// Write every annotation of the project to a target storage.
+    Export,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Running,
+    Completed,
+    CompletedWithErrors,
+    Failed,
+}
+
+/// One ingest batch of a job: the `batch`-th batch cut from listing page `page`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BatchId {
+    pub page: u64,
+    pub batch: u64,
+}
+
+/// What one batch did; added to the job once, however often the batch is delivered.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchOutcome {
+    /// Tasks created by this job (including ones a crashed earlier delivery of it created).
+    pub created: u64,
+    /// Tasks that existed before this job.
+    pub existed: u64,
+    /// Messages naming storage, key and position.
+    pub errors: Vec<String>,
+}
+
+/// A sync run. Listing records pages; workers record batches; the job is complete when the last
+/// page is recorded and every batch it announced is done. Every record is idempotent, so
+/// redelivered queue messages never count twice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncJob {
+    pub id: JobId,
+    pub storage: StorageId,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Listing pages recorded so far.
+    pub pages_recorded: u64,
+    /// Number of pages, known once the last page is recorded.
+    pub pages_total: Option<u64>,
+    pub batches_expected: u64,
+    pub batches_done: u64,
+    pub created: u64,
+    pub existed: u64,
+    pub error_count: u64,
+    pub errors: Vec<String>,
+    /// Set when the job failed as a whole (listing impossible, storage gone).
+    pub failure: Option<String>,
+}
+
+impl SyncJob {
+    pub fn new(id: JobId, storage: StorageId, kind: JobKind, created_at: DateTime<Utc>) -> Self {
+        SyncJob {
+            id,
+            storage,
+            kind,
+            status: JobStatus::Running,
+            created_at,
+            started_at: None,
+            finished_at: None,
+            pages_recorded: 0,
+            pages_total: None,
+            batches_expected: 0,
+            batches_done: 0,
+            created: 0,
+            existed: 0,
+            error_count: 0,
+            errors: Vec::new(),
+            failure: None,
+        }
+    }
+
+    /// Listing is over and every announced batch is done.
+    pub fn is_complete(&self) -> bool {
+        self.pages_total == Some(self.pages_recorded) && self.batches_done == self.batches_expected
+    }
+
+    /// Adds a batch's outcome; the caller guarantees it is the batch's first record.
+    pub fn add_batch(&mut self, outcome: &BatchOutcome) {
+        self.batches_done += 1;
+        self.created += outcome.created;
+        self.existed += outcome.existed;
+        self.add_errors(&outcome.errors);
+    }
+
+    pub fn add_errors(&mut self, errors: &[String]) {
+        self.error_count += errors.len() as u64;
+        let room = MAX_JOB_ERRORS.saturating_sub(self.errors.len());
+        self.errors.extend(errors.iter().take(room).cloned());
+    }
+
+    /// Adds a page's batches; the caller guarantees it is the page's first record.
+    pub fn add_page(&mut self, page: u64, batches: u64, is_last: bool) {
+        self.pages_recorded += 1;
+        self.batches_expected += batches;
+        if is_last {
+            self.pages_total = Some(page + 1);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The records labelsync keeps: projects, storages, tasks, annotations and sync jobs.
+
+mod annotation;
+mod job;
+mod project;
+mod storage;
+mod task;
+
+pub use annotation::{Annotation, AnnotationPatch, NewAnnotation};
+pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, SyncJob, MAX_JOB_ERRORS};
+pub use project::{NewProject, Project};
+pub use storage::{NewStorage, StorageRecord, StorageRole, SyncStatus};
+pub use task::{CreateOutcome, NewTask, Task, TaskSource};
+
+pub type ProjectId = u64;
+pub type StorageId = u64;
+pub type TaskId = u64;
+pub type AnnotationId = u64;
+pub type JobId = u64;
+
+/// Current time, the one clock every record uses.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}

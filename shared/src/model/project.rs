@@ -1,0 +1,26 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ProjectId;
+
+/// A labeling project: the owner of storages, tasks and annotations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: ProjectId,
+    pub title: String,
+    pub description: String,
+    /// Label Studio XML label config; its first `$name` variable names Files-mode task data.
+    pub label_config: String,
+    /// How many annotations make a task labeled (Label Studio's `maximum_annotations`).
+    pub maximum_annotations: u64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a caller supplies to create a project; the store assigns id and time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewProject {
+    pub title: String,
+    pub description: String,
+    pub label_config: String,
+    pub maximum_annotations: u64,
+}

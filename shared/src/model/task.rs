@@ -1,0 +1,78 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{ProjectId, StorageId, TaskId};
+
+/// Where an imported task came from. `(storage, key, row_index)` is the dedupe key: one task per
+/// object in Files mode, one per JSON item / JSONL line / Parquet row in Tasks mode.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaskSource {
+    pub storage: StorageId,
+    pub key: String,
+    pub row_index: Option<u64>,
+    pub row_group: Option<u64>,
+}
+
+/// A labeling task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: TaskId,
+    pub project: ProjectId,
+    pub data: Value,
+    pub meta: Value,
+    pub allow_skip: bool,
+    pub inner_id: u64,
+    pub predictions: Vec<Value>,
+    pub total_annotations: u64,
+    pub cancelled_annotations: u64,
+    pub total_predictions: u64,
+    pub is_labeled: bool,
+    pub source: Option<TaskSource>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A task to create. `annotations` are created with it (imported `{data, annotations}` items).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewTask {
+    pub data: Value,
+    pub meta: Value,
+    pub allow_skip: bool,
+    pub predictions: Vec<Value>,
+    pub annotations: Vec<Value>,
+    pub source: Option<TaskSource>,
+}
+
+impl NewTask {
+    /// A bare task holding `data`, with everything else at its default.
+    pub fn from_data(data: Value) -> Self {
+        NewTask {
+            data,
+            meta: Value::Object(Default::default()),
+            allow_skip: true,
+            predictions: Vec::new(),
+            annotations: Vec::new(),
+            source: None,
+        }
+    }
+}
+
+/// What `StateStore::create_tasks` did with each item it was given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateOutcome {
+    /// Tasks this call created.
+    pub created: u64,
+    /// Sources already linked to a task that the same job created earlier (a redelivered message).
+    pub created_earlier_by_job: u64,
+    /// Sources already linked to a task from an earlier sync or another job.
+    pub existed: u64,
+}
+
+impl CreateOutcome {
+    pub fn add(&mut self, other: CreateOutcome) {
+        self.created += other.created;
+        self.created_earlier_by_job += other.created_earlier_by_job;
+        self.existed += other.existed;
+    }
+}

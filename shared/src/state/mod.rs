@@ -1,0 +1,145 @@
+//! The state seam: every record labelsync keeps, behind one trait with an embedded
+//! implementation (one `redb` file) and, later, DynamoDB. [`conformance`] holds the checks
+//! every implementation must pass.
+//!
+//! Contract highlights:
+//! - ids are allocated by the store, unique per kind, increasing;
+//! - `create_tasks` is the dedupe point: a task with a `source` is created only if no task is
+//!   linked to `(storage, key, row_index)` yet, and the task and its link appear together or not
+//!   at all, also under concurrent calls;
+//! - job records (`record_page`, `record_batch`) are idempotent per page and per batch;
+//! - `finish_job` moves a running job to a final status exactly once.
+
+pub mod conformance;
+pub mod embedded;
+
+use async_trait::async_trait;
+
+use crate::model::{
+    Annotation, AnnotationId, AnnotationPatch, BatchId, BatchOutcome, CreateOutcome, JobId,
+    JobKind, JobStatus, NewAnnotation, NewProject, NewStorage, NewTask, Project, ProjectId,
+    StorageId, StorageRecord, StorageRole, SyncJob, Task, TaskId,
+};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: u64 },
+    #[error("state store failed during {operation}: {source}")]
+    Store {
+        operation: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("a stored {what} could not be decoded: {source}")]
+    Corrupt {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+pub type StateResult<T> = Result<T, StateError>;
+
+/// A storage update applied atomically by [`StateStore::update_storage`].
+pub type StorageUpdate<'a> = &'a (dyn Fn(&mut StorageRecord) + Send + Sync);
+
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    // Projects.
+    async fn create_project(&self, project: NewProject) -> StateResult<Project>;
+    async fn get_project(&self, id: ProjectId) -> StateResult<Option<Project>>;
+    async fn list_projects(&self) -> StateResult<Vec<Project>>;
+    /// Overwrites the stored project with the same id.
+    async fn put_project(&self, project: &Project) -> StateResult<()>;
+
+    // Storages.
+    async fn create_storage(&self, storage: NewStorage) -> StateResult<StorageRecord>;
+    async fn get_storage(&self, id: StorageId) -> StateResult<Option<StorageRecord>>;
+    /// The project's storages of one role, in id order.
+    async fn list_storages(
+        &self,
+        project: ProjectId,
+        role: StorageRole,
+    ) -> StateResult<Vec<StorageRecord>>;
+    /// Reads, applies `update` and writes back atomically; `None` if the storage is gone.
+    async fn update_storage(
+        &self,
+        id: StorageId,
+        update: StorageUpdate<'_>,
+    ) -> StateResult<Option<StorageRecord>>;
+    /// Deletes the storage and its task links (tasks stay). `false` if it did not exist.
+    async fn delete_storage(&self, id: StorageId) -> StateResult<bool>;
+
+    // Tasks.
+    /// Creates the tasks of `project`, skipping items whose `source` is already linked; see the
+    /// module docs. `job` marks the links this call creates, so a redelivery can tell its own.
+    async fn create_tasks(
+        &self,
+        project: ProjectId,
+        job: Option<JobId>,
+        tasks: Vec<NewTask>,
+    ) -> StateResult<CreateOutcome>;
+    async fn get_task(&self, id: TaskId) -> StateResult<Option<Task>>;
+    /// Up to `limit` tasks of the project with id greater than `after`, in id order.
+    async fn list_tasks(
+        &self,
+        project: ProjectId,
+        after: Option<TaskId>,
+        limit: usize,
+    ) -> StateResult<Vec<Task>>;
+    async fn count_tasks(&self, project: ProjectId) -> StateResult<u64>;
+
+    // Annotations (they keep their task's counters right).
+    async fn create_annotation(
+        &self,
+        task: TaskId,
+        annotation: NewAnnotation,
+    ) -> StateResult<Annotation>;
+    async fn get_annotation(&self, id: AnnotationId) -> StateResult<Option<Annotation>>;
+    async fn update_annotation(
+        &self,
+        id: AnnotationId,
+        patch: AnnotationPatch,
+    ) -> StateResult<Option<Annotation>>;
+    /// Deletes and returns the annotation, `None` if it did not exist.
+    async fn delete_annotation(&self, id: AnnotationId) -> StateResult<Option<Annotation>>;
+    /// Up to `limit` annotations of the project with id greater than `after`, in id order.
+    async fn list_annotations(
+        &self,
+        project: ProjectId,
+        after: Option<AnnotationId>,
+        limit: usize,
+    ) -> StateResult<Vec<Annotation>>;
+    async fn list_task_annotations(&self, task: TaskId) -> StateResult<Vec<Annotation>>;
+
+    // Sync jobs.
+    async fn create_job(&self, storage: StorageId, kind: JobKind) -> StateResult<SyncJob>;
+    async fn get_job(&self, id: JobId) -> StateResult<Option<SyncJob>>;
+    /// Records listing page `page` with its batch count, once; returns the job afterwards.
+    async fn record_page(
+        &self,
+        job: JobId,
+        page: u64,
+        batches: u64,
+        is_last: bool,
+    ) -> StateResult<SyncJob>;
+    /// Records a batch's outcome, once; returns the job afterwards.
+    async fn record_batch(
+        &self,
+        job: JobId,
+        batch: BatchId,
+        outcome: BatchOutcome,
+    ) -> StateResult<SyncJob>;
+    /// Sets `started_at` if unset; returns the job.
+    async fn start_job(&self, job: JobId) -> StateResult<SyncJob>;
+    /// Moves a running job to `status` (with `failure` for a failed one). `Some(job)` only for
+    /// the one caller that made the move.
+    async fn finish_job(
+        &self,
+        job: JobId,
+        status: JobStatus,
+        failure: Option<String>,
+    ) -> StateResult<Option<SyncJob>>;
+}
