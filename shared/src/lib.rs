@@ -4,11 +4,19 @@
 //! [`state`] and [`queue`], then the logic over them: [`storage_types`] (Label Studio's storage
 //! types and their settings), [`ingest`] (objects to tasks), [`sync`] (the job state machine and
 //! the queue message handlers), [`resolve`] (storage URIs to URLs and proxy streams), [`export`]
-//! (annotations out), and on top [`api`], the HTTP surface as one axum Router.
+//! (annotations out), and on top [`api`], the HTTP surface as one axum Router. [`context`] is
+//! what a process builds once and hands to every handler.
 
+pub mod api;
 pub mod backends;
+pub mod config;
+pub mod context;
 pub mod embedded_db;
+pub mod export;
 pub mod ingest;
 pub mod model;
 pub mod queue;
+pub mod resolve;
 pub mod state;
+pub mod storage_types;
+pub mod sync;

@@ -1,1 +1,101 @@
-pub fn _probe() {}
+//! The embedded default: labelsync's HTTP API and its sync, ingest and export workers in one
+//! process, on the embedded store (one `redb` file) and the embedded queue inside it.
+
+pub mod config;
+pub mod token;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use labelsync::api::{ApiToken, app};
+use labelsync::context::Context;
+use labelsync::embedded_db::EmbeddedDb;
+use labelsync::queue::QueueName;
+use labelsync::queue::embedded::EmbeddedQueue;
+use labelsync::state::embedded::EmbeddedState;
+use labelsync::sync::worker::{WorkerOptions, run_worker};
+
+pub use config::LocalConfig;
+
+/// The `labelsync` command: `--help`, or configuration from the environment and [`run`].
+pub fn main_entry() -> std::process::ExitCode {
+    use std::process::ExitCode;
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        print!("{}", config::help_text());
+        return ExitCode::SUCCESS;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let config = match LocalConfig::from_env(&labelsync::config::ProcessEnv) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("labelsync: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("labelsync: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("labelsync: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Why the process could not start or stopped with an error.
+pub type RunError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Opens the store, starts the workers and serves the API until Ctrl-C or SIGTERM.
+pub async fn run(config: LocalConfig) -> Result<(), RunError> {
+    let db = EmbeddedDb::open(&config.data_dir)?;
+    let state = Arc::new(EmbeddedState::new(db.clone())?);
+    let queue = Arc::new(EmbeddedQueue::open(db, config.max_receives)?);
+    let ctx = Context::new(state, queue, config.settings.clone());
+    let (token, generated) = token::api_token(config.api_token.as_deref(), &config.data_dir)?;
+    if generated {
+        println!("Generated an API token (saved in {}): {token}", config.data_dir.join(token::TOKEN_FILE).display());
+    }
+    let workers = start_workers(&ctx, &config);
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    println!("labelsync listening on http://{}", listener.local_addr()?);
+    let service = app(ctx, ApiToken(token.into()));
+    let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(service))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    workers.iter().for_each(tokio::task::JoinHandle::abort);
+    Ok(served?)
+}
+
+fn start_workers(ctx: &Context, config: &LocalConfig) -> Vec<tokio::task::JoinHandle<()>> {
+    let visibility = config.settings.visibility_timeout;
+    let wait = Duration::from_secs(20);
+    [(QueueName::Sync, 2), (QueueName::Ingest, config.ingest_workers), (QueueName::Export, 4)]
+        .into_iter()
+        .map(|(queue, concurrency)| {
+            let options = WorkerOptions { concurrency, visibility, wait };
+            tokio::spawn(run_worker(ctx.clone(), queue, options))
+        })
+        .collect()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -10,7 +10,7 @@ pub use annotation::{Annotation, AnnotationPatch, NewAnnotation};
 pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, SyncJob, MAX_JOB_ERRORS};
 pub use project::{NewProject, Project};
 pub use storage::{NewStorage, StorageRecord, StorageRole, SyncStatus};
-pub use task::{CreateOutcome, NewTask, Task, TaskSource};
+pub use task::{CreateOutcome, NewTask, Task, TaskSource, iso_time};
 
 pub type ProjectId = u64;
 pub type StorageId = u64;
@@ -21,4 +21,9 @@ pub type JobId = u64;
 /// Current time, the one clock every record uses.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
+}
+
+/// A time as Label Studio writes it into storage `meta` (Python's `str(datetime)`).
+pub fn ls_timestamp(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string()
 }

@@ -76,3 +76,40 @@ impl CreateOutcome {
         self.existed += other.existed;
     }
 }
+
+/// Label Studio's ISO form of API times: `2026-11-28T16:40:36.682517Z`.
+pub fn iso_time(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+impl Task {
+    /// The task's model fields as Label Studio serializes them (exports, task API).
+    pub fn ls_fields(&self) -> serde_json::Map<String, Value> {
+        let fields = serde_json::json!({
+            "id": self.id,
+            "data": self.data,
+            "meta": self.meta,
+            "created_at": iso_time(&self.created_at),
+            "updated_at": iso_time(&self.updated_at),
+            "is_labeled": self.is_labeled,
+            "allow_skip": self.allow_skip,
+            "overlap": 1,
+            "inner_id": self.inner_id,
+            "total_annotations": self.total_annotations,
+            "cancelled_annotations": self.cancelled_annotations,
+            "total_predictions": self.total_predictions,
+            "precomputed_agreement": null,
+            "comment_count": 0,
+            "unresolved_comment_count": 0,
+            "last_comment_updated_at": null,
+            "project": self.project,
+            "updated_by": null,
+            "file_upload": null,
+            "comment_authors": [],
+        });
+        match fields {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+}

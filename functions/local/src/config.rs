@@ -1,0 +1,64 @@
+//! The local process's own settings (`LABELSYNC_*`), on top of the shared ones.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use labelsync::config::{ConfigError, Env, SETTINGS_HELP, Settings, parse_number};
+
+/// Everything `labelsync` reads at start-up.
+#[derive(Clone, Debug)]
+pub struct LocalConfig {
+    /// `LABELSYNC_ADDR`: where the HTTP API listens.
+    pub addr: SocketAddr,
+    /// `LABELSYNC_DATA_DIR`: the embedded store file and the generated API token live here.
+    pub data_dir: PathBuf,
+    /// `LABELSYNC_API_TOKEN`: the token clients send; generated and saved when unset.
+    pub api_token: Option<String>,
+    /// `LABELSYNC_INGEST_WORKERS`: ingest messages handled at once.
+    pub ingest_workers: usize,
+    /// `LABELSYNC_QUEUE_MAX_RECEIVES`: deliveries before a message is dead-lettered.
+    pub max_receives: u32,
+    pub settings: Settings,
+}
+
+/// The local process's variables with their defaults, for `--help`.
+pub const LOCAL_HELP: &[(&str, &str)] = &[
+    ("LABELSYNC_ADDR", "address the HTTP API listens on (default 127.0.0.1:8080; port 0 picks a free one)"),
+    ("LABELSYNC_DATA_DIR", "directory of the embedded store and the generated token (default ./.labelsync)"),
+    ("LABELSYNC_API_TOKEN", "API token clients send as `Authorization: Token <key>` (default: generated once, saved in the data directory)"),
+    ("LABELSYNC_INGEST_WORKERS", "ingest messages handled at the same time (default 4)"),
+    ("LABELSYNC_QUEUE_MAX_RECEIVES", "deliveries of a message before it is dead-lettered (default 5)"),
+    ("RUST_LOG", "log filter (default info)"),
+];
+
+impl LocalConfig {
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let addr_text = env.var("LABELSYNC_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let addr = addr_text.parse().map_err(|_| ConfigError {
+            variable: "LABELSYNC_ADDR".into(),
+            value: addr_text.clone(),
+            problem: "expected host:port, for example 127.0.0.1:8080".into(),
+        })?;
+        Ok(LocalConfig {
+            addr,
+            data_dir: env.var("LABELSYNC_DATA_DIR").map_or_else(|| cwd.join(".labelsync"), PathBuf::from),
+            api_token: env.var("LABELSYNC_API_TOKEN"),
+            ingest_workers: env.var("LABELSYNC_INGEST_WORKERS").map_or(Ok(4), |v| parse_number("LABELSYNC_INGEST_WORKERS", &v))?.max(1),
+            max_receives: env.var("LABELSYNC_QUEUE_MAX_RECEIVES").map_or(Ok(5), |v| parse_number("LABELSYNC_QUEUE_MAX_RECEIVES", &v))?.max(1),
+            settings: Settings::from_env(env, &cwd)?,
+        })
+    }
+}
+
+/// `labelsync --help`.
+pub fn help_text() -> String {
+    let mut text = String::from(
+        "labelsync: Label Studio-compatible cloud storage sync, all in one local process.\n\n\
+         Usage: labelsync [--help]\n\nConfigured by environment variables:\n",
+    );
+    for (name, what) in LOCAL_HELP.iter().chain(SETTINGS_HELP) {
+        text.push_str(&format!("  {name}\n      {what}\n"));
+    }
+    text
+}

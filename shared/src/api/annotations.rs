@@ -1,0 +1,77 @@
+//! Annotations: create, read, update, delete; every change is queued for export.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Map, Value};
+
+use super::body::{id_value, object_body};
+use super::error::{ApiError, ApiResult};
+use super::tasks::annotation_json;
+use crate::context::Context;
+use crate::export::queue_annotation_change;
+use crate::model::{AnnotationPatch, NewAnnotation};
+
+fn flag(body: &Map<String, Value>, name: &str) -> Option<bool> {
+    body.get(name).map(|_| crate::storage_types::bool_setting(body, name))
+}
+
+/// `POST /api/tasks/<id>/annotations`.
+pub async fn create(
+    State(ctx): State<Context>,
+    Path(task): Path<u64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let body = object_body(&headers, &body)?;
+    let result = body.get("result").cloned().unwrap_or(Value::Array(Vec::new()));
+    if !result.is_array() {
+        return Err(ApiError::validation("result", "Expected a list of region results."));
+    }
+    let new = NewAnnotation {
+        result,
+        was_cancelled: flag(&body, "was_cancelled").unwrap_or(false),
+        ground_truth: flag(&body, "ground_truth").unwrap_or(false),
+        lead_time: body.get("lead_time").and_then(Value::as_f64),
+        completed_by: id_value(body.get("completed_by")),
+    };
+    let annotation = ctx.state.create_annotation(task, new).await?;
+    queue_annotation_change(&ctx, annotation.project, annotation.id, false).await?;
+    Ok((StatusCode::CREATED, Json(annotation_json(&annotation))))
+}
+
+/// `GET /api/tasks/<id>/annotations`.
+pub async fn list_of_task(State(ctx): State<Context>, Path(task): Path<u64>) -> ApiResult<Json<Vec<Value>>> {
+    if ctx.state.get_task(task).await?.is_none() {
+        return Err(ApiError::not_found(format!("Task {task}")));
+    }
+    Ok(Json(ctx.state.list_task_annotations(task).await?.iter().map(annotation_json).collect()))
+}
+
+/// `GET /api/annotations/<id>`.
+pub async fn get_one(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResult<Json<Value>> {
+    let annotation = ctx.state.get_annotation(id).await?.ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
+    Ok(Json(annotation_json(&annotation)))
+}
+
+/// `PATCH /api/annotations/<id>`.
+pub async fn update(State(ctx): State<Context>, Path(id): Path<u64>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+    let body = object_body(&headers, &body)?;
+    let patch = AnnotationPatch {
+        result: body.get("result").cloned(),
+        was_cancelled: flag(&body, "was_cancelled"),
+        ground_truth: flag(&body, "ground_truth"),
+        lead_time: body.get("lead_time").and_then(Value::as_f64),
+    };
+    let annotation = ctx.state.update_annotation(id, patch).await?.ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
+    queue_annotation_change(&ctx, annotation.project, annotation.id, false).await?;
+    Ok(Json(annotation_json(&annotation)))
+}
+
+/// `DELETE /api/annotations/<id>`: 204; target storages with `can_delete_objects` lose its object.
+pub async fn delete(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResult<StatusCode> {
+    let annotation = ctx.state.delete_annotation(id).await?.ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
+    queue_annotation_change(&ctx, annotation.project, annotation.id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

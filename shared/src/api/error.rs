@@ -1,0 +1,96 @@
+//! The one place errors become responses: Label Studio's error envelope
+//! `{id, status_code, version, detail, exc_info, validation_errors}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::queue::QueueError;
+use crate::state::StateError;
+use crate::storage_types::SettingsError;
+use crate::sync::HandlerError;
+
+/// An API failure with its HTTP status.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub detail: String,
+    pub validation_errors: Option<Map<String, Value>>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        ApiError { status, detail: detail.into(), validation_errors: None }
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found."))
+    }
+
+    /// A 400 "Validation error" with messages per field (`non_field_errors` for the whole).
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Map::new();
+        errors.insert(field.to_owned(), json!([message.into()]));
+        ApiError { status: StatusCode::BAD_REQUEST, detail: "Validation error".into(), validation_errors: Some(errors) }
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(status = self.status.as_u16(), detail = %self.detail, "request failed");
+        }
+        let body = json!({
+            "id": uuid::Uuid::new_v4().to_string(),
+            "status_code": self.status.as_u16(),
+            "version": concat!("labelsync ", env!("CARGO_PKG_VERSION")),
+            "detail": self.detail,
+            "exc_info": null,
+            "validation_errors": self.validation_errors,
+        });
+        let mut body = body;
+        if let Some(map) = body.as_object_mut().filter(|_| self.validation_errors.is_none()) {
+            map.remove("validation_errors");
+        }
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(error: SettingsError) -> Self {
+        match error {
+            SettingsError::Field { field, message } => ApiError::validation(&field, message),
+            SettingsError::Connection(message) => ApiError::validation("non_field_errors", message),
+        }
+    }
+}
+
+impl From<StateError> for ApiError {
+    fn from(error: StateError) -> Self {
+        match error {
+            StateError::NotFound { what, id } => ApiError::not_found(format!("{what} {id}")),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(error: QueueError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<HandlerError> for ApiError {
+    fn from(error: HandlerError) -> Self {
+        match error {
+            HandlerError::State(e) => e.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,128 @@
+//! Storage actions: types, form, validate, files preview, sync.
+
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::crud::{find, type_of};
+use super::json::storage_json;
+use super::request::{SecretRule, merged_settings, required_project};
+use crate::api::body::{id_value, object_body};
+use crate::api::error::{ApiError, ApiResult};
+use crate::backends::{ListRequest, ObjectMeta};
+use crate::context::Context;
+use crate::model::{StorageRecord, StorageRole, iso_time};
+use crate::storage_types::{self, StorageType};
+use crate::sync::start::start_sync;
+
+/// Default and most files in one `files` preview.
+const DEFAULT_PREVIEW_LIMIT: usize = 100;
+/// A preview stops listing after this long, as Label Studio's does.
+const PREVIEW_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `GET /api/storages/types`: the supported types in Label Studio's order.
+pub async fn types() -> Json<Vec<Value>> {
+    Json(storage_types::all().iter().map(|t| json!({"name": t.slug(), "title": t.title()})).collect())
+}
+
+/// `GET …/<type>/form`.
+pub async fn form(role: StorageRole, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(type_of(&slug)?.form_layout(role)))
+}
+
+/// A validate/files body: with `id`, merged over the stored storage (stored secrets fill
+/// in what the body leaves out or empty).
+async fn settings_to_check(
+    ctx: &Context,
+    role: StorageRole,
+    slug: &str,
+    body: &Map<String, Value>,
+) -> ApiResult<(&'static dyn StorageType, Map<String, Value>)> {
+    let ty = type_of(slug)?;
+    required_project(ctx, body).await?;
+    let base = match id_value(body.get("id")) {
+        Some(id) => find(ctx, role, slug, id).await?.settings,
+        None => Map::new(),
+    };
+    let mut settings = merged_settings(ty, role, body, &base, SecretRule::FalsyKeeps);
+    ty.normalize(role, &mut settings)?;
+    ty.validate_connection(role, &settings, &ctx.settings).await?;
+    Ok((ty, settings))
+}
+
+/// `POST …/<type>/validate`: 200 with an empty body, or the 400 envelope.
+pub async fn validate(
+    role: StorageRole,
+    State(ctx): State<Context>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let body = object_body(&headers, &body)?;
+    settings_to_check(&ctx, role, &slug, &body).await?;
+    Ok(StatusCode::OK)
+}
+
+/// `POST /api/storages/<type>/files`: the first `limit` keys a sync would import, then a
+/// `{"key": null}` sentinel if there are more.
+pub async fn files(State(ctx): State<Context>, Path(slug): Path<String>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+    let body = object_body(&headers, &body)?;
+    let (ty, settings) = settings_to_check(&ctx, StorageRole::Import, &slug, &body).await?;
+    let limit = id_value(body.get("limit")).map_or(DEFAULT_PREVIEW_LIMIT, |l| l as usize).max(1);
+    let spec = ty.source(&settings)?;
+    let backend = ty.open(&settings, &ctx.settings)?;
+    let started = Instant::now();
+    let mut files = Vec::new();
+    let mut continuation: Option<String> = None;
+    loop {
+        let request = ListRequest { prefix: &spec.prefix, recursive: spec.recursive, continuation: continuation.as_deref(), max_keys: limit + 1 };
+        let page = backend
+            .list_page(request)
+            .await
+            .map_err(|e| ApiError::validation("non_field_errors", format!("Failed to list storage files: {e}")))?;
+        for object in page.objects.iter().filter(|o| spec.accepts(&o.key)) {
+            if files.len() == limit {
+                files.push(json!({"key": null, "last_modified": null, "size": null}));
+                return Ok(Json(json!({"files": files})));
+            }
+            files.push(file_json(ty, &settings, object));
+        }
+        continuation = page.next;
+        if continuation.is_none() {
+            break;
+        }
+        if started.elapsed() > PREVIEW_TIMEOUT {
+            files.push(json!({"key": "... storage scan timeout reached ...", "last_modified": null, "size": null}));
+            break;
+        }
+    }
+    Ok(Json(json!({"files": files})))
+}
+
+fn file_json(ty: &dyn StorageType, settings: &Map<String, Value>, object: &ObjectMeta) -> Value {
+    json!({
+        "key": ty.storage_filename(settings, &object.key),
+        "last_modified": object.last_modified.as_ref().map(iso_time),
+        "size": object.size,
+    })
+}
+
+/// `POST …/<type>/<id>/sync`: checks the connection, queues the sync, answers 200 with the
+/// storage (status `queued`; poll `GET` for progress). A connection failure answers 400 with
+/// the reason, where Label Studio answers 500.
+pub async fn sync(role: StorageRole, State(ctx): State<Context>, Path((slug, id)): Path<(String, u64)>) -> ApiResult<Response> {
+    let ty = type_of(&slug)?;
+    let record: StorageRecord = find(&ctx, role, &slug, id).await?;
+    if !record.synchronizable {
+        let body = json!({"message": format!("Storage {id} is not synchronizable")});
+        return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+    }
+    ty.validate_connection(role, &record.settings, &ctx.settings).await?;
+    let record = start_sync(&ctx, &record).await?;
+    Ok(Json(storage_json(&ctx, ty, &record).await).into_response())
+}

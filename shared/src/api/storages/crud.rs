@@ -1,0 +1,149 @@
+//! List, create, read, update and delete storages.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::json::storage_json;
+use super::request::{SecretRule, merged_settings, optional_text, required_project, synchronizable};
+use crate::api::body::object_body;
+use crate::api::error::{ApiError, ApiResult};
+use crate::context::Context;
+use crate::model::{NewStorage, StorageRecord, StorageRole};
+use crate::storage_types::{self, StorageType};
+use crate::sync::start::start_sync;
+
+#[derive(Deserialize)]
+pub struct ProjectQuery {
+    project: Option<String>,
+}
+
+/// The type of a path's `{storage_type}`, 404 when unknown.
+pub fn type_of(slug: &str) -> ApiResult<&'static dyn StorageType> {
+    storage_types::by_slug(slug).ok_or_else(|| ApiError::not_found(format!("Storage type {slug:?}")))
+}
+
+/// A stored storage of this role and type, 404 otherwise.
+pub async fn find(ctx: &Context, role: StorageRole, slug: &str, id: u64) -> ApiResult<StorageRecord> {
+    match ctx.state.get_storage(id).await? {
+        Some(s) if s.role == role && s.storage_type == slug => Ok(s),
+        _ => Err(ApiError::not_found(format!("{slug} storage {id}"))),
+    }
+}
+
+/// `GET /api/storages/?project=`: every type's storages; `[]` without a project (as Label Studio).
+pub async fn list_all(role: StorageRole, State(ctx): State<Context>, Query(q): Query<ProjectQuery>) -> ApiResult<Json<Vec<Value>>> {
+    let Some(project) = q.project.and_then(|p| p.parse::<u64>().ok()) else { return Ok(Json(Vec::new())) };
+    let records = ctx.state.list_storages(project, role).await?;
+    let mut out = Vec::with_capacity(records.len());
+    for ty in storage_types::all() {
+        for record in records.iter().filter(|r| r.storage_type == ty.slug()) {
+            out.push(storage_json(&ctx, *ty, record).await);
+        }
+    }
+    Ok(Json(out))
+}
+
+/// `GET /api/storages/<type>/?project=`.
+pub async fn list(
+    role: StorageRole,
+    State(ctx): State<Context>,
+    Path(slug): Path<String>,
+    Query(q): Query<ProjectQuery>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let ty = type_of(&slug)?;
+    let Some(raw) = q.project else {
+        return Err(ApiError::validation("non_field_errors", "query parameter \"project\" is required"));
+    };
+    let project = raw.parse::<u64>().map_err(|_| ApiError::validation("project", "A valid integer is required."))?;
+    if ctx.state.get_project(project).await?.is_none() {
+        return Err(ApiError::not_found(format!("Project {project}")));
+    }
+    let mut out = Vec::new();
+    for record in ctx.state.list_storages(project, role).await?.iter().filter(|r| r.storage_type == slug) {
+        out.push(storage_json(&ctx, ty, record).await);
+    }
+    Ok(Json(out))
+}
+
+/// `POST /api/storages/<type>/`: validated, stored; a target storage then exports everything.
+pub async fn create(
+    role: StorageRole,
+    State(ctx): State<Context>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let ty = type_of(&slug)?;
+    let body = object_body(&headers, &body)?;
+    let project = required_project(&ctx, &body).await?;
+    let mut settings = merged_settings(ty, role, &body, &Default::default(), SecretRule::AbsentKeeps);
+    ty.normalize(role, &mut settings)?;
+    ty.validate_connection(role, &settings, &ctx.settings).await?;
+    let new = NewStorage {
+        role,
+        storage_type: slug,
+        project: project.id,
+        title: optional_text(&body, "title").flatten(),
+        description: optional_text(&body, "description").flatten(),
+        synchronizable: synchronizable(&body).unwrap_or(true),
+        settings,
+    };
+    let mut record = ctx.state.create_storage(new).await?;
+    if role == StorageRole::Export && ctx.settings.sync_on_target_storage_creation {
+        record = start_sync(&ctx, &record).await?;
+    }
+    Ok((StatusCode::CREATED, Json(storage_json(&ctx, ty, &record).await)).into_response())
+}
+
+/// `GET /api/storages/<type>/<id>`.
+pub async fn get_one(role: StorageRole, State(ctx): State<Context>, Path((slug, id)): Path<(String, u64)>) -> ApiResult<Json<Value>> {
+    let ty = type_of(&slug)?;
+    let record = find(&ctx, role, &slug, id).await?;
+    Ok(Json(storage_json(&ctx, ty, &record).await))
+}
+
+/// `PATCH`/`PUT /api/storages/<type>/<id>`: the body merged over the stored storage, always
+/// re-validated (Label Studio re-validates only some types, some of the time). Status fields
+/// in the body are accepted and ignored, so clients that echo whole objects keep working.
+pub async fn update(
+    role: StorageRole,
+    State(ctx): State<Context>,
+    Path((slug, id)): Path<(String, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let ty = type_of(&slug)?;
+    let record = find(&ctx, role, &slug, id).await?;
+    let body = object_body(&headers, &body)?;
+    let mut settings = merged_settings(ty, role, &body, &record.settings, SecretRule::AbsentKeeps);
+    ty.normalize(role, &mut settings)?;
+    ty.validate_connection(role, &settings, &ctx.settings).await?;
+    let (title, description, sync_flag) =
+        (optional_text(&body, "title"), optional_text(&body, "description"), synchronizable(&body));
+    let apply = |s: &mut StorageRecord| {
+        s.settings = settings.clone();
+        if let Some(title) = &title {
+            s.title = title.clone();
+        }
+        if let Some(description) = &description {
+            s.description = description.clone();
+        }
+        if let Some(flag) = sync_flag {
+            s.synchronizable = flag;
+        }
+    };
+    let updated = ctx.state.update_storage(id, &apply).await?.ok_or_else(|| ApiError::not_found(format!("{slug} storage {id}")))?;
+    Ok(Json(storage_json(&ctx, ty, &updated).await))
+}
+
+/// `DELETE /api/storages/<type>/<id>`: 204; tasks and exported objects stay.
+pub async fn delete(role: StorageRole, State(ctx): State<Context>, Path((slug, id)): Path<(String, u64)>) -> ApiResult<StatusCode> {
+    find(&ctx, role, &slug, id).await?;
+    ctx.state.delete_storage(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

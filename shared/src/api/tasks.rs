@@ -1,0 +1,121 @@
+//! `/api/tasks`: tasks as the labeling UI receives them, storage URIs rewritten to resolve
+//! URLs and `storage_filename` shown.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::projects::get_project;
+use crate::context::{Context, storage_type_of};
+use crate::model::{Annotation, Project, StorageRecord, StorageRole, Task, iso_time};
+use crate::resolve::rewrite::{rename_undefined, rewrite_uris};
+
+/// The most tasks one page returns.
+const MAX_PAGE_SIZE: usize = 1000;
+
+#[derive(Deserialize)]
+pub struct TaskQuery {
+    project: Option<u64>,
+    page: Option<usize>,
+    page_size: Option<usize>,
+    /// Cursor: tasks with ids after this one (cheaper than `page` for deep pages).
+    after: Option<u64>,
+}
+
+/// The project's import storages by id, for URI rewriting and `storage_filename`.
+pub struct TaskView {
+    project: Project,
+    storages: HashMap<u64, StorageRecord>,
+}
+
+impl TaskView {
+    pub async fn load(ctx: &Context, project: Project) -> ApiResult<Self> {
+        let storages = ctx.state.list_storages(project.id, StorageRole::Import).await?;
+        Ok(TaskView { project, storages: storages.into_iter().map(|s| (s.id, s)).collect() })
+    }
+
+    fn serves(&self, uri: &str) -> bool {
+        self.storages
+            .values()
+            .any(|s| storage_type_of(s).is_ok_and(|t| t.resolve_key(&s.settings, uri).is_some()))
+    }
+
+    fn storage_filename(&self, task: &Task) -> Option<String> {
+        let source = task.source.as_ref()?;
+        let storage = self.storages.get(&source.storage)?;
+        Some(storage_type_of(storage).ok()?.storage_filename(&storage.settings, &source.key))
+    }
+
+    /// One task's JSON.
+    pub fn task_json(&self, ctx: &Context, task: &Task, annotations: &[Annotation]) -> Value {
+        let mut fields = task.ls_fields();
+        let mut data = task.data.clone();
+        rename_undefined(&mut data, &self.project.label_config);
+        rewrite_uris(&mut data, task.id, &ctx.settings.hostname, &|uri| self.serves(uri));
+        fields.insert("data".into(), data);
+        fields.insert("predictions".into(), Value::Array(task.predictions.clone()));
+        fields.insert("annotations".into(), Value::Array(annotations.iter().map(annotation_json).collect()));
+        fields.insert("storage_filename".into(), json!(self.storage_filename(task)));
+        Value::Object(fields)
+    }
+}
+
+pub fn annotation_json(a: &Annotation) -> Value {
+    json!({
+        "id": a.id, "task": a.task, "project": a.project, "result": a.result,
+        "was_cancelled": a.was_cancelled, "ground_truth": a.ground_truth, "lead_time": a.lead_time,
+        "completed_by": a.completed_by, "created_at": iso_time(&a.created_at), "updated_at": iso_time(&a.updated_at),
+    })
+}
+
+/// `GET /api/tasks?project=&page=&page_size=` (or `&after=`): `{tasks, total, …}`.
+pub async fn list(State(ctx): State<Context>, Query(q): Query<TaskQuery>) -> ApiResult<Json<Value>> {
+    let project_id = q.project.ok_or_else(|| ApiError::validation("project", "This field is required."))?;
+    list_project_tasks(&ctx, project_id, q).await
+}
+
+/// `GET /api/projects/<id>/tasks`.
+pub async fn list_of_project(State(ctx): State<Context>, Path(id): Path<u64>, Query(q): Query<TaskQuery>) -> ApiResult<Json<Value>> {
+    list_project_tasks(&ctx, id, q).await
+}
+
+async fn list_project_tasks(ctx: &Context, project_id: u64, q: TaskQuery) -> ApiResult<Json<Value>> {
+    let view = TaskView::load(ctx, get_project(ctx, project_id).await?).await?;
+    let page_size = q.page_size.unwrap_or(100).clamp(1, MAX_PAGE_SIZE);
+    let tasks = match q.after {
+        Some(after) => ctx.state.list_tasks(project_id, Some(after), page_size).await?,
+        None => nth_page(ctx, project_id, q.page.unwrap_or(1).max(1), page_size).await?,
+    };
+    let mut out = Vec::with_capacity(tasks.len());
+    for task in &tasks {
+        let annotations = ctx.state.list_task_annotations(task.id).await?;
+        out.push(view.task_json(ctx, task, &annotations));
+    }
+    let total = ctx.state.count_tasks(project_id).await?;
+    Ok(Json(json!({"tasks": out, "total": total, "total_annotations": null, "total_predictions": null})))
+}
+
+/// Page `page` (1-based) by walking the id cursor; deep pages cost their offset.
+async fn nth_page(ctx: &Context, project: u64, page: usize, page_size: usize) -> ApiResult<Vec<Task>> {
+    let mut after = None;
+    for _ in 1..page {
+        let skipped = ctx.state.list_tasks(project, after, page_size).await?;
+        match skipped.last() {
+            Some(last) if skipped.len() == page_size => after = Some(last.id),
+            _ => return Ok(Vec::new()),
+        }
+    }
+    Ok(ctx.state.list_tasks(project, after, page_size).await?)
+}
+
+/// `GET /api/tasks/<id>`.
+pub async fn get_one(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResult<Json<Value>> {
+    let task = ctx.state.get_task(id).await?.ok_or_else(|| ApiError::not_found(format!("Task {id}")))?;
+    let view = TaskView::load(&ctx, get_project(&ctx, task.project).await?).await?;
+    let annotations = ctx.state.list_task_annotations(id).await?;
+    Ok(Json(view.task_json(&ctx, &task, &annotations)))
+}

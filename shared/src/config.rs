@@ -1,0 +1,265 @@
+//! Settings every labelsync process reads from its environment, validated at start-up.
+//!
+//! Label Studio's own variable names are honoured where LS has one, with its lookup order
+//! `LABEL_STUDIO_<NAME>`, `HEARTEX_<NAME>`, `<NAME>`; labelsync's own use `LABELSYNC_*`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A setting that could not be used; names the variable and what to change.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}={value:?}: {problem}")]
+pub struct ConfigError {
+    pub variable: String,
+    pub value: String,
+    pub problem: String,
+}
+
+/// Where local-files storages may live and whether their files are served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalFilesSettings {
+    /// `LOCAL_FILES_SERVING_ENABLED`: serve `/data/local-files/` and allow localfiles storages.
+    pub serving_enabled: bool,
+    /// `LOCAL_FILES_DOCUMENT_ROOT`: every localfiles storage path lies strictly below it.
+    pub document_root: PathBuf,
+}
+
+/// The media resolver's limits (Label Studio's `RESOLVER_PROXY_*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolverSettings {
+    /// `RESOLVER_PROXY_MAX_RANGE_SIZE`: the most bytes one proxy response carries.
+    pub max_range_size: u64,
+    /// `RESOLVER_PROXY_CACHE_TIMEOUT`: `max-age` of proxied responses, seconds.
+    pub cache_timeout: u64,
+}
+
+/// Settings shared by the API and the workers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// `HOST`: the public origin prefixed to URLs in task data; empty gives relative URLs.
+    pub hostname: String,
+    pub local_files: LocalFilesSettings,
+    pub resolver: ResolverSettings,
+    /// `SYNC_ON_TARGET_STORAGE_CREATION`: export every annotation when a target storage is made.
+    pub sync_on_target_storage_creation: bool,
+    /// `LABELSYNC_LIST_PAGE_SIZE`: keys per listing page, so per `sync` queue message.
+    pub list_page_size: usize,
+    /// `LABELSYNC_INGEST_BATCH_SIZE`: keys per `ingest` queue message.
+    pub ingest_batch_size: usize,
+    /// `LABELSYNC_VISIBILITY_TIMEOUT_SECS`: how long a received message stays hidden.
+    pub visibility_timeout: Duration,
+}
+
+/// Reads variables; a closure in tests, the process environment otherwise.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env for F {
+    fn var(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// Label Studio's lookup: `LABEL_STUDIO_<NAME>`, then `HEARTEX_<NAME>`, then `<NAME>`.
+/// Returns the variable actually found with its value.
+pub fn ls_var(env: &dyn Env, name: &str) -> Option<(String, String)> {
+    [format!("LABEL_STUDIO_{name}"), format!("HEARTEX_{name}"), name.to_owned()]
+        .into_iter()
+        .find_map(|var| env.var(&var).map(|value| (var, value)))
+}
+
+pub fn parse_bool(variable: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError {
+            variable: variable.to_owned(),
+            value: value.to_owned(),
+            problem: "expected true or false".into(),
+        }),
+    }
+}
+
+pub fn parse_number<T: std::str::FromStr>(variable: &str, value: &str) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError {
+        variable: variable.to_owned(),
+        value: value.to_owned(),
+        problem: "expected a whole number".into(),
+    })
+}
+
+fn ls_bool(env: &dyn Env, name: &str, default: bool) -> Result<bool, ConfigError> {
+    ls_var(env, name).map_or(Ok(default), |(var, value)| parse_bool(&var, &value))
+}
+
+fn ls_number<T: std::str::FromStr>(env: &dyn Env, name: &str, default: T) -> Result<T, ConfigError> {
+    ls_var(env, name).map_or(Ok(default), |(var, value)| parse_number(&var, &value))
+}
+
+fn own_number<T: std::str::FromStr>(env: &dyn Env, name: &str, default: T) -> Result<T, ConfigError> {
+    env.var(name).map_or(Ok(default), |value| parse_number(name, &value))
+}
+
+/// Every setting with its default, for `--help`.
+pub const SETTINGS_HELP: &[(&str, &str)] = &[
+    ("HOST", "public origin for URLs in task data (default: none, URLs stay relative)"),
+    ("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "allow localfiles storages and /data/local-files/ (default false; true when ./mydata or ./label-studio-data is auto-detected)"),
+    ("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT", "directory every localfiles storage must lie below (default /, or the auto-detected ./mydata)"),
+    ("RESOLVER_PROXY_MAX_RANGE_SIZE", "most bytes per proxied media response (default 8388608)"),
+    ("RESOLVER_PROXY_CACHE_TIMEOUT", "max-age of proxied media, seconds (default 3600)"),
+    ("SYNC_ON_TARGET_STORAGE_CREATION", "export all annotations when a target storage is created (default true)"),
+    ("LABELSYNC_LIST_PAGE_SIZE", "keys per listing page (default 1000)"),
+    ("LABELSYNC_INGEST_BATCH_SIZE", "keys per ingest message (default 500)"),
+    ("LABELSYNC_VISIBILITY_TIMEOUT_SECS", "seconds a received queue message stays hidden (default 60)"),
+];
+
+impl Settings {
+    /// Reads and validates every setting; `cwd` is where `mydata` is auto-detected.
+    pub fn from_env(env: &dyn Env, cwd: &Path) -> Result<Self, ConfigError> {
+        let hostname = match ls_var(env, "HOST") {
+            None => String::new(),
+            Some((var, value)) => parse_hostname(&var, &value)?,
+        };
+        Ok(Settings {
+            hostname,
+            local_files: local_files_from_env(env, cwd)?,
+            resolver: ResolverSettings {
+                max_range_size: ls_number(env, "RESOLVER_PROXY_MAX_RANGE_SIZE", 8 * 1024 * 1024)?,
+                cache_timeout: ls_number(env, "RESOLVER_PROXY_CACHE_TIMEOUT", 3600)?,
+            },
+            sync_on_target_storage_creation: ls_bool(env, "SYNC_ON_TARGET_STORAGE_CREATION", true)?,
+            list_page_size: positive(own_number(env, "LABELSYNC_LIST_PAGE_SIZE", 1000)?, "LABELSYNC_LIST_PAGE_SIZE")?,
+            ingest_batch_size: positive(own_number(env, "LABELSYNC_INGEST_BATCH_SIZE", 500)?, "LABELSYNC_INGEST_BATCH_SIZE")?,
+            visibility_timeout: Duration::from_secs(positive(
+                own_number(env, "LABELSYNC_VISIBILITY_TIMEOUT_SECS", 60)?,
+                "LABELSYNC_VISIBILITY_TIMEOUT_SECS",
+            )? as u64),
+        })
+    }
+}
+
+fn positive(value: usize, variable: &str) -> Result<usize, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError {
+            variable: variable.into(),
+            value: "0".into(),
+            problem: "must be at least 1".into(),
+        });
+    }
+    Ok(value)
+}
+
+fn parse_hostname(variable: &str, value: &str) -> Result<String, ConfigError> {
+    if !(value.starts_with("http://") || value.starts_with("https://")) {
+        return Err(ConfigError {
+            variable: variable.into(),
+            value: value.into(),
+            problem: "must start with http:// or https://".into(),
+        });
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// Label Studio's rules, including its Community auto-detect of `./mydata` and
+/// `./label-studio-data` when neither variable is set.
+fn local_files_from_env(env: &dyn Env, cwd: &Path) -> Result<LocalFilesSettings, ConfigError> {
+    let serving = ls_var(env, "LOCAL_FILES_SERVING_ENABLED");
+    let root = ls_var(env, "LOCAL_FILES_DOCUMENT_ROOT");
+    if serving.is_none() && root.is_none() {
+        let detected = ["mydata", "label-studio-data"].iter().map(|d| cwd.join(d)).find(|d| d.is_dir());
+        if let Some(dir) = detected {
+            return Ok(LocalFilesSettings { serving_enabled: true, document_root: dir });
+        }
+    }
+    let serving_enabled = match serving {
+        None => false,
+        Some((var, value)) => parse_bool(&var, &value)?,
+    };
+    let document_root = match root {
+        None => PathBuf::from("/"),
+        Some((var, value)) => {
+            let path = PathBuf::from(normalize_path(&value));
+            if !path.is_absolute() {
+                return Err(ConfigError { variable: var, value, problem: "must be an absolute path".into() });
+            }
+            path
+        }
+    };
+    Ok(LocalFilesSettings { serving_enabled, document_root })
+}
+
+/// Label Studio's `normalize_storage_path`: trim, `\` to `/`, collapse `//`, `.` and trailing
+/// separators (lexically; `..` is kept so that validation can refuse it).
+pub fn normalize_path(raw: &str) -> String {
+    let trimmed = raw.trim().replace('\\', "/");
+    if trimmed.is_empty() {
+        return String::new();
+    }
+    let absolute = trimmed.starts_with('/');
+    let parts: Vec<&str> = trimmed.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, true) => "/".into(),
+        (true, false) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name: &str| map.get(name).cloned()
+    }
+
+    #[test]
+    fn normalizes_like_label_studio() {
+        assert_eq!(normalize_path(""), "");
+        assert_eq!(normalize_path("/tmp/dataset/"), "/tmp/dataset");
+        assert_eq!(normalize_path("  /tmp/dataset/  "), "/tmp/dataset");
+        assert_eq!(normalize_path("\\tmp\\dataset\\"), "/tmp/dataset");
+        assert_eq!(normalize_path("C:\\data\\set\\"), "C:/data/set");
+        assert_eq!(normalize_path("/a//b/./c"), "/a/b/c");
+    }
+
+    #[test]
+    fn label_studio_prefix_wins_over_plain_name() {
+        let e = env(&[("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "true"), ("LOCAL_FILES_SERVING_ENABLED", "false")]);
+        let s = Settings::from_env(&e, Path::new("/nonexistent")).unwrap();
+        assert!(s.local_files.serving_enabled);
+        assert_eq!(s.local_files.document_root, PathBuf::from("/"));
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let e = env(&[("RESOLVER_PROXY_MAX_RANGE_SIZE", "lots")]);
+        let err = Settings::from_env(&e, Path::new("/")).unwrap_err();
+        assert!(err.to_string().starts_with("RESOLVER_PROXY_MAX_RANGE_SIZE=\"lots\""), "{err}");
+        let e = env(&[("HOST", "example.com")]);
+        assert!(Settings::from_env(&e, Path::new("/")).unwrap_err().to_string().contains("http://"));
+    }
+
+    #[test]
+    fn mydata_is_auto_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("mydata")).unwrap();
+        let s = Settings::from_env(&env(&[]), dir.path()).unwrap();
+        assert!(s.local_files.serving_enabled);
+        assert_eq!(s.local_files.document_root, dir.path().join("mydata"));
+    }
+}

@@ -1,0 +1,104 @@
+//! `ListPage`: list one page of a source storage, announce its batches, send the next page and
+//! the batches. One message per page keeps every step short and bounded in memory.
+
+use super::finish::{fail_job, finish_job};
+use super::messages::BatchKey;
+use super::start::mark_in_progress;
+use super::{HandlerError, Message};
+use crate::backends::{BackendError, ListRequest};
+use crate::context::{Context, storage_type_of};
+use crate::model::{JobId, JobStatus, StorageId, StorageRecord};
+
+/// Handles one `ListPage` message.
+pub async fn handle_list_page(
+    ctx: &Context,
+    job: JobId,
+    storage_id: StorageId,
+    page: u64,
+    continuation: Option<String>,
+) -> Result<(), HandlerError> {
+    let Some(storage) = running_job_storage(ctx, job, storage_id).await? else { return Ok(()) };
+    if page == 0 {
+        mark_in_progress(ctx, &storage, job).await?;
+    }
+    let spec = match storage_type_of(&storage).and_then(|t| t.source(&storage.settings)) {
+        Ok(spec) => spec,
+        Err(e) => return fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await,
+    };
+    let backend = match ctx.backend(&storage) {
+        Ok(backend) => backend,
+        Err(e) => return fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await,
+    };
+    let request = ListRequest {
+        prefix: &spec.prefix,
+        recursive: spec.recursive,
+        continuation: continuation.as_deref(),
+        max_keys: ctx.settings.list_page_size,
+    };
+    let listed = match backend.list_page(request).await {
+        Ok(listed) => listed,
+        Err(e) if is_permanent(&e) => {
+            return fail_job(ctx, job, format!("{}: listing page {page} failed: {e}", describe(&storage))).await;
+        }
+        Err(source) => return Err(HandlerError::Backend { storage: storage.id, source }),
+    };
+    let keys: Vec<BatchKey> = listed.objects.iter().filter(|o| spec.accepts(&o.key)).map(BatchKey::from).collect();
+    let batches: Vec<Message> = keys
+        .chunks(ctx.settings.ingest_batch_size)
+        .enumerate()
+        .map(|(i, chunk)| Message::IngestBatch { job, storage: storage.id, page, batch: i as u64, keys: chunk.to_vec() })
+        .collect();
+    // Record the page before sending anything, so no batch can be counted done before the job
+    // knows it exists; a redelivery re-sends, and ingest is idempotent.
+    let progress = ctx.state.record_page(job, page, batches.len() as u64, listed.next.is_none()).await?;
+    if let Some(next) = listed.next {
+        let next = Message::ListPage { job, storage: storage.id, page: page + 1, continuation: Some(next) };
+        ctx.queue.send(next.queue(), vec![next.to_body()]).await?;
+    }
+    if let Some(first) = batches.first() {
+        let queue = first.queue();
+        ctx.queue.send(queue, batches.iter().map(Message::to_body).collect()).await?;
+    }
+    if progress.is_complete() {
+        finish_job(ctx, &progress).await?;
+    }
+    Ok(())
+}
+
+/// The storage of a job that is still running; `None` when the message is obsolete (job
+/// finished, superseded) — the job is failed if its storage was deleted.
+pub async fn running_job_storage(
+    ctx: &Context,
+    job: JobId,
+    storage: StorageId,
+) -> Result<Option<StorageRecord>, HandlerError> {
+    let Some(job_record) = ctx.state.get_job(job).await? else { return Ok(None) };
+    if job_record.status != JobStatus::Running {
+        return Ok(None);
+    }
+    let Some(record) = ctx.state.get_storage(storage).await? else {
+        fail_job(ctx, job, format!("storage {storage} was deleted during the sync")).await?;
+        return Ok(None);
+    };
+    if record.last_sync_job.as_deref() != Some(job.to_string().as_str()) {
+        fail_job(ctx, job, "superseded by a newer sync of the same storage".into()).await?;
+        return Ok(None);
+    }
+    Ok(Some(record))
+}
+
+/// Errors no retry can fix: the job fails at once with the message instead.
+fn is_permanent(error: &BackendError) -> bool {
+    matches!(
+        error,
+        BackendError::NotFound { .. } | BackendError::PermissionDenied { .. } | BackendError::InvalidKey { .. }
+    )
+}
+
+/// `localfiles storage 3 ("my title")`: how messages name a storage.
+pub fn describe(storage: &StorageRecord) -> String {
+    match &storage.title {
+        Some(title) if !title.is_empty() => format!("{} storage {} ({title:?})", storage.storage_type, storage.id),
+        _ => format!("{} storage {}", storage.storage_type, storage.id),
+    }
+}

@@ -1,0 +1,155 @@
+//! `IngestBatch`: keys to tasks. Files mode makes one task per key without reading it; Tasks
+//! mode streams each object through the parsers and creates tasks in chunks.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use serde_json::{Map, Value};
+
+use super::fanout::{describe, running_job_storage};
+use super::finish::finish_job;
+use super::messages::BatchKey;
+use super::HandlerError;
+use crate::backends::{BackendError, ObjectStore};
+use crate::context::{Context, storage_type_of};
+use crate::ingest::{TaskItem, read_tasks, task_file_format};
+use crate::storage_types::StorageType;
+use crate::model::{BatchId, BatchOutcome, CreateOutcome, JobId, NewTask, StorageId, StorageRecord, TaskSource};
+
+/// Tasks created per state call while parsing one object.
+const TASKS_PER_WRITE: usize = 1000;
+/// Objects of one batch read at the same time in Tasks mode.
+const OBJECTS_IN_FLIGHT: usize = 4;
+
+/// Handles one `IngestBatch` message.
+pub async fn handle_ingest_batch(
+    ctx: &Context,
+    job: JobId,
+    storage_id: StorageId,
+    batch: BatchId,
+    keys: Vec<BatchKey>,
+) -> Result<(), HandlerError> {
+    let Some(storage) = running_job_storage(ctx, job, storage_id).await? else { return Ok(()) };
+    let ty = match storage_type_of(&storage) {
+        Ok(ty) => ty,
+        Err(e) => return super::finish::fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await,
+    };
+    let spec = ty.source(&storage.settings);
+    let backend = ctx.backend(&storage);
+    let (spec, backend) = match (spec, backend) {
+        (Ok(spec), Ok(backend)) => (spec, backend),
+        (Err(e), _) | (_, Err(e)) => {
+            return super::finish::fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await;
+        }
+    };
+    let outcome = if spec.files_mode {
+        ingest_files(ctx, ty, &storage, job, &keys).await?
+    } else {
+        ingest_task_files(ctx, &storage, backend, job, &keys).await?
+    };
+    let progress = ctx.state.record_batch(job, batch, outcome).await?;
+    if progress.is_complete() {
+        finish_job(ctx, &progress).await?;
+    }
+    Ok(())
+}
+
+/// Files mode: `{"$undefined$": <uri>}` per key; the API names the field from the label config.
+async fn ingest_files(
+    ctx: &Context,
+    ty: &dyn StorageType,
+    storage: &StorageRecord,
+    job: JobId,
+    keys: &[BatchKey],
+) -> Result<BatchOutcome, HandlerError> {
+    let tasks = keys
+        .iter()
+        .map(|k| {
+            let uri = ty.object_uri(&storage.settings, &ctx.settings, &k.key);
+            let mut data = Map::new();
+            data.insert(UNDEFINED_DATA_KEY.into(), Value::String(uri));
+            let mut task = NewTask::from_data(Value::Object(data));
+            task.source = Some(source(storage.id, &k.key, None, None));
+            task
+        })
+        .collect();
+    let created = ctx.state.create_tasks(storage.project, Some(job), tasks).await?;
+    Ok(outcome_of(created, Vec::new()))
+}
+
+/// Label Studio's `$undefined$`: the data key of Files-mode tasks until a label config names it.
+pub const UNDEFINED_DATA_KEY: &str = "$undefined$";
+
+/// Tasks mode: every object parsed; bad objects and items become errors, the rest go on.
+async fn ingest_task_files(
+    ctx: &Context,
+    storage: &StorageRecord,
+    backend: Arc<dyn ObjectStore>,
+    job: JobId,
+    keys: &[BatchKey],
+) -> Result<BatchOutcome, HandlerError> {
+    // Collected first: a lazily mapped iterator of borrowing futures is not `Send` enough.
+    let reads: Vec<_> = keys.iter().map(|k| ingest_object(ctx, storage, backend.as_ref(), job, &k.key)).collect();
+    let results: Vec<Result<(CreateOutcome, Vec<String>), HandlerError>> =
+        futures::stream::iter(reads).buffer_unordered(OBJECTS_IN_FLIGHT).collect().await;
+    let mut total = CreateOutcome::default();
+    let mut errors = Vec::new();
+    for result in results {
+        let (created, object_errors) = result?;
+        total.add(created);
+        errors.extend(object_errors);
+    }
+    Ok(outcome_of(total, errors))
+}
+
+async fn ingest_object(
+    ctx: &Context,
+    storage: &StorageRecord,
+    backend: &dyn ObjectStore,
+    job: JobId,
+    key: &str,
+) -> Result<(CreateOutcome, Vec<String>), HandlerError> {
+    let label = describe(storage);
+    let format = match task_file_format(key) {
+        Ok(format) => format,
+        Err(e) => return Ok((CreateOutcome::default(), vec![format!("{label}: {e}")])),
+    };
+    let body = match backend.get(key, None).await {
+        Ok(body) => body,
+        Err(BackendError::NotFound { .. }) => {
+            return Ok((CreateOutcome::default(), vec![format!("{label}: {key:?} was deleted after it was listed")]));
+        }
+        Err(source) => return Err(HandlerError::Backend { storage: storage.id, source }),
+    };
+    let mut items = read_tasks(key.to_owned(), format, body.body).chunks(TASKS_PER_WRITE);
+    let mut total = CreateOutcome::default();
+    let mut errors = Vec::new();
+    while let Some(chunk) = items.next().await {
+        let mut tasks = Vec::with_capacity(chunk.len());
+        for item in chunk {
+            match item {
+                Ok(item) => tasks.push(with_source(item, storage.id, key)),
+                Err(e) => errors.push(format!("{label}: {e}")),
+            }
+        }
+        if !tasks.is_empty() {
+            total.add(ctx.state.create_tasks(storage.project, Some(job), tasks).await?);
+        }
+    }
+    Ok((total, errors))
+}
+
+fn with_source(item: TaskItem, storage: StorageId, key: &str) -> NewTask {
+    let mut task = item.task;
+    task.source = Some(source(storage, key, item.row_index, item.row_group));
+    task
+}
+
+fn source(storage: StorageId, key: &str, row_index: Option<u64>, row_group: Option<u64>) -> TaskSource {
+    TaskSource { storage, key: key.to_owned(), row_index, row_group }
+}
+
+/// This job's tasks, counting those an earlier delivery of the same batch created.
+fn outcome_of(created: CreateOutcome, errors: Vec<String>) -> BatchOutcome {
+    BatchOutcome { created: created.created + created.created_earlier_by_job, existed: created.existed, errors }
+}

@@ -1,0 +1,214 @@
+//! The test harness: a real `labelsync` process on a free loopback port, with its own data
+//! directory and document root, driven over real HTTP.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub const TOKEN: &str = "test-token-0123456789";
+
+/// One running `labelsync` and the directories it owns.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub http: reqwest::Client,
+    /// `LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT`.
+    pub root: PathBuf,
+    data_dir: PathBuf,
+    extra_env: Vec<(String, String)>,
+    _dirs: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts a server with local-files serving enabled below a fresh document root.
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    pub fn start_with(env: &[(&str, &str)]) -> Server {
+        let dirs = tempfile::tempdir().expect("tempdir");
+        let root = dirs.path().join("root");
+        std::fs::create_dir_all(&root).expect("document root");
+        let mut server = Server {
+            child: None,
+            base: String::new(),
+            http: reqwest::Client::new(),
+            root,
+            data_dir: dirs.path().join("data"),
+            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            _dirs: dirs,
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_labelsync-test-server"));
+        command
+            .env("LABELSYNC_ADDR", "127.0.0.1:0")
+            .env("LABELSYNC_DATA_DIR", &self.data_dir)
+            .env("LABELSYNC_API_TOKEN", TOKEN)
+            .env("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "true")
+            .env("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT", &self.root)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in &self.extra_env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start labelsync-test-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines.next().expect("server exited before listening").expect("read stdout");
+            if let Some(addr) = line.strip_prefix("labelsync listening on ") {
+                break addr.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        self.base = addr;
+        self.child = Some(child);
+    }
+
+    /// Kills the process at once (SIGKILL: no graceful shutdown, like a crash).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills and starts again on the same data directory (a new port).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).header("Authorization", format!("Token {TOKEN}"))
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path)).header("Authorization", format!("Token {TOKEN}")).json(&body)
+    }
+
+    pub fn patch(&self, path: &str, body: Value) -> reqwest::RequestBuilder {
+        self.http.patch(self.url(path)).header("Authorization", format!("Token {TOKEN}")).json(&body)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.delete(self.url(path)).header("Authorization", format!("Token {TOKEN}"))
+    }
+
+    /// GET returning (status, JSON body or Null).
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        json_of(self.get(path).send().await.expect("GET")).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        json_of(self.post(path, body).send().await.expect("POST")).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: Value) -> (u16, Value) {
+        json_of(self.patch(path, body).send().await.expect("PATCH")).await
+    }
+
+    /// A project whose label config names `$image` (so Files-mode data shows as `image`).
+    pub async fn project(&self) -> u64 {
+        let config = r#"<View><Image name="img" value="$image"/><Choices name="c" toName="img"><Choice value="a"/></Choices></View>"#;
+        let (status, body) = self.post_json("/api/projects", json!({"title": "p", "label_config": config})).await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_u64().expect("project id")
+    }
+
+    /// A directory below the document root, created.
+    pub fn dir(&self, name: &str) -> PathBuf {
+        let dir = self.root.join(name);
+        std::fs::create_dir_all(&dir).expect("create dir");
+        dir
+    }
+
+    /// Creates an import storage on `path` with extra fields; returns its JSON.
+    pub async fn local_import(&self, project: u64, path: &Path, fields: Value) -> Value {
+        let mut body = json!({"project": project, "path": path, "title": "local"});
+        merge(&mut body, fields);
+        let (status, storage) = self.post_json("/api/storages/localfiles", body).await;
+        assert_eq!(status, 201, "{storage}");
+        storage
+    }
+
+    /// Starts a sync and waits until it has a final status; returns the storage JSON.
+    pub async fn sync(&self, storage_path: &str) -> Value {
+        let (status, body) = self.post_json(&format!("{storage_path}/sync"), json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        self.wait_final(storage_path).await
+    }
+
+    /// Polls a storage until its status is final (120 s at most).
+    pub async fn wait_final(&self, storage_path: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let (status, body) = self.get_json(storage_path).await;
+            assert_eq!(status, 200, "{body}");
+            if matches!(body["status"].as_str(), Some("completed" | "completed_with_errors" | "failed")) {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "sync did not finish: {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every task of a project, following pages.
+    pub async fn tasks(&self, project: u64) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut page = 1;
+        loop {
+            let (status, body) = self.get_json(&format!("/api/tasks?project={project}&page={page}&page_size=1000")).await;
+            assert_eq!(status, 200, "{body}");
+            let tasks = body["tasks"].as_array().expect("tasks").clone();
+            let done = tasks.len() < 1000;
+            out.extend(tasks);
+            if done {
+                return out;
+            }
+            page += 1;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub async fn json_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Adds `extra`'s keys to `base`.
+pub fn merge(base: &mut Value, extra: Value) {
+    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
+        base.extend(extra);
+    }
+}
+
+/// Writes a file, creating its directories.
+pub fn write(path: &Path, content: impl AsRef<[u8]>) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("parent dirs");
+    }
+    std::fs::write(path, content).expect("write file");
+}
