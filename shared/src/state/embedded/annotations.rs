@@ -1,0 +1,293 @@
+//! Annotations: a record table, a (project, id) and a (task, id) index, and the task counters
+//! they keep right in the same transaction.
+
+use std::ops::Bound;
+
+use redb::{Database, ReadOnlyTable, Table, WriteTransaction};
+use serde_json::Value;
+
+use super::projects::maximum_annotations;
+use super::tables::{
+    ANNOTATIONS, ANNOTATIONS_BY_PROJECT, ANNOTATIONS_BY_TASK, During, IdKind, PROJECTS,
+    RecordTable, TASKS, allocate_id, encode_into, get_record, put_record, read, write,
+};
+use crate::model::{
+    Annotation, AnnotationId, AnnotationPatch, NewAnnotation, ProjectId, Task, TaskId, now,
+};
+use crate::state::{StateError, StateResult};
+
+const WHAT: &str = "annotation";
+const TASK: &str = "task";
+
+/// The three annotation tables, opened once per write transaction.
+pub(super) struct AnnotationTables<'t> {
+    records: RecordTable<'t>,
+    by_project: Table<'t, (u64, u64), ()>,
+    by_task: Table<'t, (u64, u64), ()>,
+}
+
+impl<'t> AnnotationTables<'t> {
+    pub(super) fn open(txn: &'t WriteTransaction, operation: &'static str) -> StateResult<Self> {
+        Ok(AnnotationTables {
+            records: txn.open_table(ANNOTATIONS).during(operation)?,
+            by_project: txn.open_table(ANNOTATIONS_BY_PROJECT).during(operation)?,
+            by_task: txn.open_table(ANNOTATIONS_BY_TASK).during(operation)?,
+        })
+    }
+
+    /// Stores `annotation` (new or changed) and its index entries; `buf` is scratch space.
+    pub(super) fn put(
+        &mut self,
+        annotation: &Annotation,
+        buf: &mut Vec<u8>,
+        operation: &'static str,
+    ) -> StateResult<()> {
+        encode_into(WHAT, annotation, buf)?;
+        self.records
+            .insert(annotation.id, buf.as_slice())
+            .during(operation)?;
+        self.by_project
+            .insert((annotation.project, annotation.id), ())
+            .during(operation)?;
+        self.by_task
+            .insert((annotation.task, annotation.id), ())
+            .during(operation)?;
+        Ok(())
+    }
+
+    fn get(&self, id: AnnotationId, operation: &'static str) -> StateResult<Option<Annotation>> {
+        get_record(&self.records, WHAT, operation, id)
+    }
+
+    fn remove(&mut self, annotation: &Annotation, operation: &'static str) -> StateResult<()> {
+        self.records.remove(annotation.id).during(operation)?;
+        self.by_project
+            .remove((annotation.project, annotation.id))
+            .during(operation)?;
+        self.by_task
+            .remove((annotation.task, annotation.id))
+            .during(operation)?;
+        Ok(())
+    }
+}
+
+/// Whether an annotation joins or leaves its task's counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CounterChange {
+    Added,
+    Removed,
+}
+
+/// Counts one annotation in or out of `task`'s counters and recomputes `is_labeled`.
+/// Cancelled annotations count in `cancelled_annotations` only.
+pub(super) fn count_annotation(
+    task: &mut Task,
+    was_cancelled: bool,
+    change: CounterChange,
+    maximum_annotations: u64,
+) {
+    let counter = if was_cancelled {
+        &mut task.cancelled_annotations
+    } else {
+        &mut task.total_annotations
+    };
+    *counter = match change {
+        CounterChange::Added => counter.saturating_add(1),
+        CounterChange::Removed => counter.saturating_sub(1),
+    };
+    task.is_labeled = task.total_annotations >= maximum_annotations;
+}
+
+/// Reads an imported annotation (`{"result": [...], "was_cancelled": .., ...}`) leniently:
+/// missing or mistyped fields take their defaults; `completed_by` may be an id or `{"id": ..}`.
+pub(super) fn from_import(value: &Value) -> NewAnnotation {
+    let field = |name: &str| value.get(name);
+    let flag = |name: &str| field(name).and_then(Value::as_bool).unwrap_or(false);
+    let completed_by = field("completed_by")
+        .and_then(|v| v.as_u64().or_else(|| v.get("id").and_then(Value::as_u64)));
+    NewAnnotation {
+        result: field("result")
+            .cloned()
+            .unwrap_or_else(|| Value::Array(Vec::new())),
+        was_cancelled: flag("was_cancelled"),
+        ground_truth: flag("ground_truth"),
+        lead_time: field("lead_time").and_then(Value::as_f64),
+        completed_by,
+    }
+}
+
+/// Builds the record of a new annotation of `task`.
+pub(super) fn new_record(id: AnnotationId, task: &Task, new: NewAnnotation) -> Annotation {
+    let created_at = now();
+    Annotation {
+        id,
+        task: task.id,
+        project: task.project,
+        result: new.result,
+        was_cancelled: new.was_cancelled,
+        ground_truth: new.ground_truth,
+        lead_time: new.lead_time,
+        completed_by: new.completed_by,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+pub(super) fn create(
+    db: &Database,
+    task_id: TaskId,
+    new: NewAnnotation,
+) -> StateResult<Annotation> {
+    const OP: &str = "create_annotation";
+    write(db, OP, |txn| {
+        let mut tasks = txn.open_table(TASKS).during(OP)?;
+        let mut task: Task =
+            get_record(&tasks, TASK, OP, task_id)?.ok_or(StateError::NotFound {
+                what: TASK,
+                id: task_id,
+            })?;
+        let id = allocate_id(txn, IdKind::Annotation, OP)?;
+        let annotation = new_record(id, &task, new);
+        AnnotationTables::open(txn, OP)?.put(&annotation, &mut Vec::new(), OP)?;
+        let maximum = maximum_annotations(&txn.open_table(PROJECTS).during(OP)?, task.project, OP)?;
+        count_annotation(
+            &mut task,
+            annotation.was_cancelled,
+            CounterChange::Added,
+            maximum,
+        );
+        task.updated_at = annotation.created_at;
+        put_record(&mut tasks, TASK, OP, task_id, &task)?;
+        Ok(annotation)
+    })
+}
+
+pub(super) fn get(db: &Database, id: AnnotationId) -> StateResult<Option<Annotation>> {
+    const OP: &str = "get_annotation";
+    read(db, OP, |txn| {
+        get_record(&txn.open_table(ANNOTATIONS).during(OP)?, WHAT, OP, id)
+    })
+}
+
+pub(super) fn update(
+    db: &Database,
+    id: AnnotationId,
+    patch: AnnotationPatch,
+) -> StateResult<Option<Annotation>> {
+    const OP: &str = "update_annotation";
+    write(db, OP, |txn| {
+        let mut tables = AnnotationTables::open(txn, OP)?;
+        let Some(mut annotation) = tables.get(id, OP)? else {
+            return Ok(None);
+        };
+        let was_cancelled = annotation.was_cancelled;
+        patch.apply(&mut annotation);
+        annotation.updated_at = now();
+        tables.put(&annotation, &mut Vec::new(), OP)?;
+        if annotation.was_cancelled != was_cancelled {
+            recount_task(txn, &annotation, Some(was_cancelled), OP)?;
+        }
+        Ok(Some(annotation))
+    })
+}
+
+pub(super) fn delete(db: &Database, id: AnnotationId) -> StateResult<Option<Annotation>> {
+    const OP: &str = "delete_annotation";
+    write(db, OP, |txn| {
+        let mut tables = AnnotationTables::open(txn, OP)?;
+        let Some(annotation) = tables.get(id, OP)? else {
+            return Ok(None);
+        };
+        tables.remove(&annotation, OP)?;
+        recount_task(txn, &annotation, None, OP)?;
+        Ok(Some(annotation))
+    })
+}
+
+/// Brings the counters of `annotation`'s task up to date after a change: with
+/// `previously_cancelled` the annotation was updated (count it out as it was, in as it is),
+/// without it the annotation was deleted. A task that is gone is left alone.
+fn recount_task(
+    txn: &WriteTransaction,
+    annotation: &Annotation,
+    previously_cancelled: Option<bool>,
+    operation: &'static str,
+) -> StateResult<()> {
+    let mut tasks = txn.open_table(TASKS).during(operation)?;
+    let Some(mut task) = get_record::<Task>(&tasks, TASK, operation, annotation.task)? else {
+        return Ok(());
+    };
+    let projects = txn.open_table(PROJECTS).during(operation)?;
+    let maximum = maximum_annotations(&projects, task.project, operation)?;
+    match previously_cancelled {
+        Some(before) => {
+            count_annotation(&mut task, before, CounterChange::Removed, maximum);
+            count_annotation(
+                &mut task,
+                annotation.was_cancelled,
+                CounterChange::Added,
+                maximum,
+            );
+        }
+        None => count_annotation(
+            &mut task,
+            annotation.was_cancelled,
+            CounterChange::Removed,
+            maximum,
+        ),
+    }
+    task.updated_at = now();
+    put_record(&mut tasks, TASK, operation, task.id, &task)
+}
+
+pub(super) fn list(
+    db: &Database,
+    project: ProjectId,
+    after: Option<AnnotationId>,
+    limit: usize,
+) -> StateResult<Vec<Annotation>> {
+    const OP: &str = "list_annotations";
+    read(db, OP, |txn| {
+        let index = txn.open_table(ANNOTATIONS_BY_PROJECT).during(OP)?;
+        let records = txn.open_table(ANNOTATIONS).during(OP)?;
+        let range = (
+            Bound::Excluded((project, after.unwrap_or(0))),
+            Bound::Included((project, u64::MAX)),
+        );
+        collect(&index, &records, range, limit, OP)
+    })
+}
+
+pub(super) fn list_for_task(db: &Database, task: TaskId) -> StateResult<Vec<Annotation>> {
+    const OP: &str = "list_task_annotations";
+    read(db, OP, |txn| {
+        let index = txn.open_table(ANNOTATIONS_BY_TASK).during(OP)?;
+        let records = txn.open_table(ANNOTATIONS).during(OP)?;
+        collect(
+            &index,
+            &records,
+            (task, 0)..=(task, u64::MAX),
+            usize::MAX,
+            OP,
+        )
+    })
+}
+
+/// Reads up to `limit` annotations named by the `(owner, id)` index entries in `range`.
+fn collect(
+    index: &ReadOnlyTable<(u64, u64), ()>,
+    records: &ReadOnlyTable<u64, &'static [u8]>,
+    range: impl std::ops::RangeBounds<(u64, u64)>,
+    limit: usize,
+    operation: &'static str,
+) -> StateResult<Vec<Annotation>> {
+    let mut annotations = Vec::new();
+    for entry in index.range(range).during(operation)?.take(limit) {
+        let (key, _) = entry.during(operation)?;
+        let (_, id) = key.value();
+        if let Some(annotation) = get_record(records, WHAT, operation, id)? {
+            annotations.push(annotation);
+        }
+    }
+    Ok(annotations)
+}

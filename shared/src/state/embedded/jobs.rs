@@ -1,0 +1,130 @@
+//! Sync jobs: a record table plus the sets of recorded pages and batches that make
+//! `record_page` and `record_batch` count each page and batch once.
+
+use redb::{Database, WriteTransaction};
+
+use super::tables::{
+    During, IdKind, JOB_BATCHES, JOB_PAGES, JOBS, RecordTable, allocate_id, get_record, put_record,
+    read, write,
+};
+use crate::model::{BatchId, BatchOutcome, JobId, JobKind, JobStatus, StorageId, SyncJob, now};
+use crate::state::{StateError, StateResult};
+
+const WHAT: &str = "job";
+
+pub(super) fn create(db: &Database, storage: StorageId, kind: JobKind) -> StateResult<SyncJob> {
+    const OP: &str = "create_job";
+    write(db, OP, |txn| {
+        let id = allocate_id(txn, IdKind::Job, OP)?;
+        let job = SyncJob::new(id, storage, kind, now());
+        put_record(&mut txn.open_table(JOBS).during(OP)?, WHAT, OP, id, &job)?;
+        Ok(job)
+    })
+}
+
+pub(super) fn get(db: &Database, id: JobId) -> StateResult<Option<SyncJob>> {
+    const OP: &str = "get_job";
+    read(db, OP, |txn| {
+        get_record(&txn.open_table(JOBS).during(OP)?, WHAT, OP, id)
+    })
+}
+
+pub(super) fn record_page(
+    db: &Database,
+    id: JobId,
+    page: u64,
+    batches: u64,
+    is_last: bool,
+) -> StateResult<SyncJob> {
+    const OP: &str = "record_page";
+    write(db, OP, |txn| {
+        let first_record = txn
+            .open_table(JOB_PAGES)
+            .during(OP)?
+            .insert((id, page), ())
+            .during(OP)?
+            .is_none();
+        change_job(txn, id, OP, |job| {
+            if first_record {
+                job.add_page(page, batches, is_last);
+            }
+            first_record
+        })
+    })
+}
+
+pub(super) fn record_batch(
+    db: &Database,
+    id: JobId,
+    batch: BatchId,
+    outcome: BatchOutcome,
+) -> StateResult<SyncJob> {
+    const OP: &str = "record_batch";
+    write(db, OP, |txn| {
+        let key = (id, batch.page, batch.batch);
+        let first_record = txn
+            .open_table(JOB_BATCHES)
+            .during(OP)?
+            .insert(key, ())
+            .during(OP)?
+            .is_none();
+        change_job(txn, id, OP, |job| {
+            if first_record {
+                job.add_batch(&outcome);
+            }
+            first_record
+        })
+    })
+}
+
+pub(super) fn start(db: &Database, id: JobId) -> StateResult<SyncJob> {
+    const OP: &str = "start_job";
+    write(db, OP, |txn| {
+        change_job(txn, id, OP, |job| {
+            let unset = job.started_at.is_none();
+            if unset {
+                job.started_at = Some(now());
+            }
+            unset
+        })
+    })
+}
+
+pub(super) fn finish(
+    db: &Database,
+    id: JobId,
+    status: JobStatus,
+    failure: Option<String>,
+) -> StateResult<Option<SyncJob>> {
+    const OP: &str = "finish_job";
+    write(db, OP, |txn| {
+        let mut moved = false;
+        let job = change_job(txn, id, OP, |job| {
+            moved = job.status == JobStatus::Running;
+            if moved {
+                job.status = status;
+                job.finished_at = Some(now());
+                job.failure = failure;
+            }
+            moved
+        })?;
+        Ok(moved.then_some(job))
+    })
+}
+
+/// Reads job `id` (an error if it does not exist), applies `change`, writes the job back if
+/// `change` says it changed it, and returns it.
+fn change_job(
+    txn: &WriteTransaction,
+    id: JobId,
+    operation: &'static str,
+    change: impl FnOnce(&mut SyncJob) -> bool,
+) -> StateResult<SyncJob> {
+    let mut jobs: RecordTable<'_> = txn.open_table(JOBS).during(operation)?;
+    let mut job: SyncJob =
+        get_record(&jobs, WHAT, operation, id)?.ok_or(StateError::NotFound { what: WHAT, id })?;
+    if change(&mut job) {
+        put_record(&mut jobs, WHAT, operation, id, &job)?;
+    }
+    Ok(job)
+}

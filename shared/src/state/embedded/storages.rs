@@ -1,0 +1,120 @@
+//! Storages: a record table and the (project, role, id) index.
+
+use redb::{Database, Table, WriteTransaction};
+
+use super::tables::{
+    During, IdKind, LINKS, RecordTable, STORAGES, STORAGES_BY_PROJECT, allocate_id, get_record,
+    put_record, read, role_code, write,
+};
+use crate::model::{NewStorage, ProjectId, StorageId, StorageRecord, StorageRole, now};
+use crate::state::StateResult;
+
+const WHAT: &str = "storage";
+
+type StorageIndex<'t> = Table<'t, (u64, u8, u64), ()>;
+
+pub(super) fn create(db: &Database, new: NewStorage) -> StateResult<StorageRecord> {
+    const OP: &str = "create_storage";
+    write(db, OP, |txn| {
+        let id = allocate_id(txn, IdKind::Storage, OP)?;
+        let record = new.into_record(id, now());
+        put_record(
+            &mut txn.open_table(STORAGES).during(OP)?,
+            WHAT,
+            OP,
+            id,
+            &record,
+        )?;
+        let mut index = txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
+        index.insert(index_key(&record), ()).during(OP)?;
+        Ok(record)
+    })
+}
+
+pub(super) fn get(db: &Database, id: StorageId) -> StateResult<Option<StorageRecord>> {
+    const OP: &str = "get_storage";
+    read(db, OP, |txn| {
+        get_record(&txn.open_table(STORAGES).during(OP)?, WHAT, OP, id)
+    })
+}
+
+pub(super) fn list(
+    db: &Database,
+    project: ProjectId,
+    role: StorageRole,
+) -> StateResult<Vec<StorageRecord>> {
+    const OP: &str = "list_storages";
+    read(db, OP, |txn| {
+        let index = txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
+        let records = txn.open_table(STORAGES).during(OP)?;
+        let code = role_code(role);
+        let mut storages = Vec::new();
+        for entry in index
+            .range((project, code, 0)..=(project, code, u64::MAX))
+            .during(OP)?
+        {
+            let (key, _) = entry.during(OP)?;
+            let (_, _, id) = key.value();
+            if let Some(record) = get_record(&records, WHAT, OP, id)? {
+                storages.push(record);
+            }
+        }
+        Ok(storages)
+    })
+}
+
+/// Reads the storage for [`super::EmbeddedState::update_storage`], which applies the update.
+pub(super) fn read_for_update(
+    txn: &WriteTransaction,
+    id: StorageId,
+) -> StateResult<Option<StorageRecord>> {
+    const OP: &str = "update_storage";
+    get_record(&txn.open_table(STORAGES).during(OP)?, WHAT, OP, id)
+}
+
+/// Writes back an updated storage, moving its index entry if project or role changed.
+pub(super) fn write_updated(
+    txn: &WriteTransaction,
+    before: &StorageRecord,
+    after: &StorageRecord,
+) -> StateResult<()> {
+    const OP: &str = "update_storage";
+    put_record(
+        &mut txn.open_table(STORAGES).during(OP)?,
+        WHAT,
+        OP,
+        before.id,
+        after,
+    )?;
+    if index_key(before) != index_key(after) {
+        let mut index = txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
+        index.remove(index_key(before)).during(OP)?;
+        index.insert(index_key(after), ()).during(OP)?;
+    }
+    Ok(())
+}
+
+pub(super) fn delete(db: &Database, id: StorageId) -> StateResult<bool> {
+    const OP: &str = "delete_storage";
+    write(db, OP, |txn| {
+        let mut records: RecordTable<'_> = txn.open_table(STORAGES).during(OP)?;
+        let Some(record) = get_record::<StorageRecord>(&records, WHAT, OP, id)? else {
+            return Ok(false);
+        };
+        records.remove(id).during(OP)?;
+        let mut index: StorageIndex<'_> = txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
+        index.remove(index_key(&record)).during(OP)?;
+        let mut links = txn.open_table(LINKS).during(OP)?;
+        // "" and None are the smallest key and row, so this covers every link of the storage.
+        let first = (id, "", None::<u64>);
+        let after_last = (id.saturating_add(1), "", None::<u64>);
+        links
+            .retain_in(first..after_last, |_, _| false)
+            .during(OP)?;
+        Ok(true)
+    })
+}
+
+fn index_key(record: &StorageRecord) -> (u64, u8, u64) {
+    (record.project, role_code(record.role), record.id)
+}
