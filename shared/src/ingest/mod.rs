@@ -1,12 +1,44 @@
-//! TEMPORARY interface stub until the ingest branch merges.
+//! Objects to tasks in Tasks mode (`use_blob_urls=false`): an object's bytes become a stream of
+//! tasks, each with its row in the object, and errors that name the object and the line, item
+//! or row (Label Studio's `load_tasks_json_lso` and `add_task`, spec §3.4–§3.6).
+//!
+//! Where we differ from Label Studio, on purpose: a bad line, item or row is an error for that
+//! one and reading goes on (LS fails the whole sync); `.ndjson` is accepted; Parquet is read
+//! (LS Community cannot); a wrapped task keeps its `meta`.
+
+mod body;
+mod error;
+mod format;
+mod item;
+mod json;
+mod json_array;
+mod jsonl;
+mod parquet;
+#[cfg(test)]
+mod test_support;
+
 use bytes::Bytes;
 use futures::stream::BoxStream;
+
+pub use self::error::{ItemError, Position};
+pub use self::format::{TaskFileFormat, task_file_format};
+pub use self::item::{TaskItem, task_from_value};
 use crate::backends::BackendError;
-use crate::model::NewTask;
-pub struct TaskItem { pub row_index: Option<u64>, pub row_group: Option<u64>, pub task: NewTask }
-#[derive(Debug, thiserror::Error)]
-#[error("{key}: {message}")]
-pub struct ItemError { pub key: String, pub message: String }
-pub enum TaskFileFormat { Json, Parquet }
-pub fn task_file_format(key: &str) -> Result<TaskFileFormat, ItemError> { let _ = key; Ok(TaskFileFormat::Json) }
-pub fn read_tasks(key: String, format: TaskFileFormat, body: BoxStream<'static, Result<Bytes, BackendError>>) -> BoxStream<'static, Result<TaskItem, ItemError>> { let _ = (key, format, body); Box::pin(futures::stream::empty()) }
+
+/// Streams the tasks of one object.
+///
+/// Errors for single lines, items or rows are yielded and the stream goes on with the next one;
+/// an error that makes the rest unreadable (a broken JSON document, an unreadable Parquet file,
+/// a body read error) is yielded once and ends the stream. JSONL is parsed line by line as the
+/// chunks arrive; a JSON array and a Parquet file are collected first. Parquet is read on a
+/// blocking thread, so the stream must be polled inside a Tokio runtime.
+pub fn read_tasks(
+    key: String,
+    format: TaskFileFormat,
+    body: BoxStream<'static, Result<Bytes, BackendError>>,
+) -> BoxStream<'static, Result<TaskItem, ItemError>> {
+    match format {
+        TaskFileFormat::Json => json::read_json_tasks(key, body),
+        TaskFileFormat::Parquet => self::parquet::read_parquet_tasks(key, body),
+    }
+}
