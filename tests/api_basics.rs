@@ -9,26 +9,65 @@ use serde_json::json;
 #[tokio::test]
 async fn every_endpoint_but_health_needs_the_token() {
     let server = Server::start();
-    let anonymous = server.http.get(server.url("/api/projects")).send().await.unwrap();
+    let anonymous = server
+        .http
+        .get(server.url("/api/projects"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
-    let wrong = server.http.get(server.url("/api/projects")).header("Authorization", "Token nope").send().await.unwrap();
+    let wrong = server
+        .http
+        .get(server.url("/api/projects"))
+        .header("Authorization", "Token nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
     let (status, body) = common::json_of(wrong).await;
     assert_eq!((status, body["status_code"].as_u64()), (401, Some(401)));
-    let files = server.http.get(server.url("/data/local-files/?d=x")).send().await.unwrap();
+    let files = server
+        .http
+        .get(server.url("/data/local-files/?d=x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(files.status(), 401);
-    let bearer = server.http.get(server.url("/api/projects")).header("Authorization", format!("Bearer {TOKEN}")).send().await.unwrap();
+    let bearer = server
+        .http
+        .get(server.url("/api/projects"))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bearer.status(), 200);
-    assert_eq!(server.http.get(server.url("/health")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        server
+            .http
+            .get(server.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn types_match_label_studio_shape_with_and_without_slash() {
     let server = Server::start();
-    for path in ["/api/storages/types", "/api/storages/types/", "/api/storages/export/types"] {
+    for path in [
+        "/api/storages/types",
+        "/api/storages/types/",
+        "/api/storages/export/types",
+    ] {
         let (status, body) = server.get_json(path).await;
         assert_eq!(status, 200, "{path}");
-        assert_eq!(body, json!([{"name": "localfiles", "title": "Local files"}]), "{path}");
+        assert_eq!(
+            body,
+            json!([{"name": "localfiles", "title": "Local files"}]),
+            "{path}"
+        );
     }
 }
 
@@ -37,10 +76,18 @@ async fn errors_use_the_label_studio_envelope() {
     let server = Server::start();
     let (status, body) = server.get_json("/api/storages/localfiles/").await;
     assert_eq!(status, 400);
-    assert_eq!(body["validation_errors"]["non_field_errors"][0], "query parameter \"project\" is required");
+    assert_eq!(
+        body["validation_errors"]["non_field_errors"][0],
+        "query parameter \"project\" is required"
+    );
     assert_eq!(body["status_code"], 400);
-    assert!(body["id"].is_string() && body["version"].is_string() && body["exc_info"].is_null(), "{body}");
-    let (status, body) = server.get_json("/api/storages/localfiles/?project=999").await;
+    assert!(
+        body["id"].is_string() && body["version"].is_string() && body["exc_info"].is_null(),
+        "{body}"
+    );
+    let (status, body) = server
+        .get_json("/api/storages/localfiles/?project=999")
+        .await;
     assert_eq!(status, 404, "{body}");
     let (status, body) = server.get_json("/api/storages/nosuchtype/?project=1").await;
     assert_eq!(status, 404, "{body}");
@@ -48,11 +95,24 @@ async fn errors_use_the_label_studio_envelope() {
     assert_eq!(status, 404);
     let (status, body) = server.get_json("/api/storages/?project=").await;
     assert_eq!((status, body), (200, json!([])));
-    let bad_json = server.http.post(server.url("/api/projects")).header("Authorization", format!("Token {TOKEN}"))
-        .header("Content-Type", "application/json").body("{oops").send().await.unwrap();
+    let bad_json = server
+        .http
+        .post(server.url("/api/projects"))
+        .header("Authorization", format!("Token {TOKEN}"))
+        .header("Content-Type", "application/json")
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
     let (status, body) = common::json_of(bad_json).await;
     assert_eq!(status, 400);
-    assert!(body["detail"].as_str().unwrap().contains("JSON parse error"), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("JSON parse error"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -65,7 +125,9 @@ async fn projects_are_created_listed_and_patched() {
     let (_, list) = server.get_json("/api/projects").await;
     assert_eq!(list["count"], 1);
     assert_eq!(list["results"][0]["id"], id);
-    let (status, body) = server.patch_json(&format!("/api/projects/{id}"), json!({"title": "renamed"})).await;
+    let (status, body) = server
+        .patch_json(&format!("/api/projects/{id}"), json!({"title": "renamed"}))
+        .await;
     assert_eq!((status, body["title"].as_str()), (200, Some("renamed")));
     let (status, _) = server.get_json("/api/projects/424242").await;
     assert_eq!(status, 404);
@@ -73,10 +135,19 @@ async fn projects_are_created_listed_and_patched() {
 
 #[test]
 fn help_lists_every_setting() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labelsync-test-server")).arg("--help").output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labelsync-test-server"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for name in ["LABELSYNC_ADDR", "LABELSYNC_DATA_DIR", "LABELSYNC_API_TOKEN", "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT", "RESOLVER_PROXY_MAX_RANGE_SIZE"] {
+    for name in [
+        "LABELSYNC_ADDR",
+        "LABELSYNC_DATA_DIR",
+        "LABELSYNC_API_TOKEN",
+        "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT",
+        "RESOLVER_PROXY_MAX_RANGE_SIZE",
+    ] {
         assert!(text.contains(name), "--help lacks {name}:\n{text}");
     }
 }

@@ -33,13 +33,18 @@ async fn a_killed_process_finishes_the_sync_after_restart_with_the_exact_count()
         write(&ds.join(format!("f{i:05}.txt")), "x");
     }
     let project = server.project().await;
-    let storage = server.local_import(project, &ds, json!({"use_blob_urls": true})).await;
+    let storage = server
+        .local_import(project, &ds, json!({"use_blob_urls": true}))
+        .await;
     let path = format!("/api/storages/localfiles/{}", storage["id"]);
     let (status, _) = server.post_json(&format!("{path}/sync"), json!({})).await;
     assert_eq!(status, 200);
     let at_kill = wait_for_progress(&server, &path).await;
     server.kill();
-    assert_eq!(at_kill["status"], "in_progress", "the kill must land mid-sync: {at_kill}");
+    assert_eq!(
+        at_kill["status"], "in_progress",
+        "the kill must land mid-sync: {at_kill}"
+    );
     let created_before = at_kill["last_sync_count"].as_u64().unwrap();
     assert!(created_before < FILES as u64, "{at_kill}");
 
@@ -59,7 +64,10 @@ async fn wait_for_progress(server: &Server, path: &str) -> Value {
         if progress["batches_done"].as_u64().unwrap_or(0) > 3 {
             return body;
         }
-        assert!(body["status"] != "completed", "sync finished before the kill: {body}");
+        assert!(
+            body["status"] != "completed",
+            "sync finished before the kill: {body}"
+        );
         assert!(Instant::now() < deadline, "no progress: {body}");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -71,7 +79,10 @@ async fn every_message_handled_twice_creates_every_task_once_and_counts_once() {
     let root = dir.path().join("root");
     let ds = root.join("ds");
     for i in 0..230 {
-        write(&ds.join(format!("{i:03}.jsonl")), format!("{{\"n\": {i}, \"row\": 0}}\n{{\"n\": {i}, \"row\": 1}}\n"));
+        write(
+            &ds.join(format!("{i:03}.jsonl")),
+            format!("{{\"n\": {i}, \"row\": 0}}\n{{\"n\": {i}, \"row\": 1}}\n"),
+        );
     }
     let db = EmbeddedDb::open(&dir.path().join("data")).unwrap();
     let state = Arc::new(EmbeddedState::new(db.clone()).unwrap());
@@ -85,7 +96,14 @@ async fn every_message_handled_twice_creates_every_task_once_and_counts_once() {
     };
     let settings = Settings::from_env(&env, dir.path()).unwrap();
     let ctx = Context::new(state.clone(), queue.clone(), settings);
-    let project = state.create_project(NewProject { title: "p".into(), maximum_annotations: 1, ..Default::default() }).await.unwrap();
+    let project = state
+        .create_project(NewProject {
+            title: "p".into(),
+            maximum_annotations: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let storage = state
         .create_storage(NewStorage {
             role: StorageRole::Import,
@@ -94,7 +112,10 @@ async fn every_message_handled_twice_creates_every_task_once_and_counts_once() {
             title: None,
             description: None,
             synchronizable: true,
-            settings: serde_json::from_value(json!({"path": ds, "use_blob_urls": false, "recursive_scan": false})).unwrap(),
+            settings: serde_json::from_value(
+                json!({"path": ds, "use_blob_urls": false, "recursive_scan": false}),
+            )
+            .unwrap(),
         })
         .await
         .unwrap();
@@ -104,7 +125,14 @@ async fn every_message_handled_twice_creates_every_task_once_and_counts_once() {
     loop {
         let mut deliveries = Vec::new();
         for name in [QueueName::Sync, QueueName::Ingest] {
-            deliveries.extend(queue.receive(name, 10, Duration::from_secs(60), Duration::ZERO).await.unwrap().into_iter().map(|d| (name, d)));
+            deliveries.extend(
+                queue
+                    .receive(name, 10, Duration::from_secs(60), Duration::ZERO)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|d| (name, d)),
+            );
         }
         if deliveries.is_empty() {
             break;
@@ -116,7 +144,10 @@ async fn every_message_handled_twice_creates_every_task_once_and_counts_once() {
             handled += 1;
         }
     }
-    assert!(handled > 30, "pages and batches went through the queue: {handled}");
+    assert!(
+        handled > 30,
+        "pages and batches went through the queue: {handled}"
+    );
     let storage = state.get_storage(storage.id).await.unwrap().unwrap();
     assert_eq!(storage.status, SyncStatus::Completed, "{storage:?}");
     assert_eq!(storage.last_sync_count, Some(460));

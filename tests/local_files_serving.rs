@@ -16,7 +16,11 @@ async fn serves_covered_files_with_ranges_and_etags() {
     let project = server.project().await;
     server.local_import(project, &ds, json!({})).await;
 
-    let whole = server.get("/data/local-files/?d=dataset/nested/deep/a.txt").send().await.unwrap();
+    let whole = server
+        .get("/data/local-files/?d=dataset/nested/deep/a.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(whole.status(), 200);
     assert_eq!(whole.headers()["content-type"], "text/plain");
     assert_eq!(whole.headers()["accept-ranges"], "bytes");
@@ -24,25 +28,67 @@ async fn serves_covered_files_with_ranges_and_etags() {
     assert!(etag.starts_with("W/\""), "{etag}");
     assert_eq!(whole.text().await.unwrap(), "1234");
 
-    let again = server.get("/data/local-files/?d=dataset/nested/deep/a.txt").header("If-None-Match", &etag).send().await.unwrap();
+    let again = server
+        .get("/data/local-files/?d=dataset/nested/deep/a.txt")
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
 
-    let ranged = server.get("/data/local-files/?d=dataset/nested/deep/a.txt").header("Range", "bytes=1-2").send().await.unwrap();
+    let ranged = server
+        .get("/data/local-files/?d=dataset/nested/deep/a.txt")
+        .header("Range", "bytes=1-2")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ranged.status(), 206);
     assert_eq!(ranged.headers()["content-range"], "bytes 1-2/4");
     assert_eq!(ranged.text().await.unwrap(), "23");
-    let suffix = server.get("/data/local-files/?d=dataset/nested/deep/a.txt").header("Range", "bytes=-3").send().await.unwrap();
-    assert_eq!((suffix.status().as_u16(), suffix.text().await.unwrap()), (206, "234".to_owned()));
-    let past = server.get("/data/local-files/?d=dataset/nested/deep/a.txt").header("Range", "bytes=10-").send().await.unwrap();
+    let suffix = server
+        .get("/data/local-files/?d=dataset/nested/deep/a.txt")
+        .header("Range", "bytes=-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (suffix.status().as_u16(), suffix.text().await.unwrap()),
+        (206, "234".to_owned())
+    );
+    let past = server
+        .get("/data/local-files/?d=dataset/nested/deep/a.txt")
+        .header("Range", "bytes=10-")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(past.status(), 416);
     assert_eq!(past.headers()["content-range"], "bytes */4");
 
-    for refused in ["dataset-private/secret.txt", "outside.txt", "dataset/missing.txt", "../etc/passwd", "dataset/../../etc/passwd"] {
-        let response = server.get(&format!("/data/local-files/?d={refused}")).send().await.unwrap();
+    for refused in [
+        "dataset-private/secret.txt",
+        "outside.txt",
+        "dataset/missing.txt",
+        "../etc/passwd",
+        "dataset/../../etc/passwd",
+    ] {
+        let response = server
+            .get(&format!("/data/local-files/?d={refused}"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 404, "{refused}");
     }
-    assert_eq!(server.get("/data/local-files/").send().await.unwrap().status(), 403, "no d");
+    assert_eq!(
+        server
+            .get("/data/local-files/")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403,
+        "no d"
+    );
 }
 
 #[tokio::test]
@@ -50,9 +96,14 @@ async fn symlinks_cannot_leak_files_outside_the_storage() {
     let server = Server::start();
     let ds = server.dir("ds");
     write(&server.root.join("private/secret.txt"), "secret");
-    std::os::unix::fs::symlink(server.root.join("private/secret.txt"), ds.join("link.txt")).unwrap();
+    std::os::unix::fs::symlink(server.root.join("private/secret.txt"), ds.join("link.txt"))
+        .unwrap();
     let project = server.project().await;
     server.local_import(project, &ds, json!({})).await;
-    let response = server.get("/data/local-files/?d=ds/link.txt").send().await.unwrap();
+    let response = server
+        .get("/data/local-files/?d=ds/link.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
 }

@@ -13,7 +13,10 @@ fn storage_path(storage: &Value) -> String {
 }
 
 fn sorted_filenames(tasks: &[Value]) -> Vec<String> {
-    let mut names: Vec<String> = tasks.iter().map(|t| t["storage_filename"].as_str().unwrap().to_owned()).collect();
+    let mut names: Vec<String> = tasks
+        .iter()
+        .map(|t| t["storage_filename"].as_str().unwrap().to_owned())
+        .collect();
     names.sort();
     names
 }
@@ -22,35 +25,93 @@ fn sorted_filenames(tasks: &[Value]) -> Vec<String> {
 async fn files_mode_makes_one_task_per_file_and_never_twice() {
     let server = Server::start();
     let ds = server.dir("ds");
-    for name in ["image1.jpg", "sub/image1.jpg", "sub/image2.jpg", "sub/deeper/image2.jpg", "notes.txt"] {
+    for name in [
+        "image1.jpg",
+        "sub/image1.jpg",
+        "sub/image2.jpg",
+        "sub/deeper/image2.jpg",
+        "notes.txt",
+    ] {
         write(&ds.join(name), name);
     }
     let project = server.project().await;
-    let storage = server.local_import(project, &ds, json!({"use_blob_urls": true, "regex_filter": "image"})).await;
-    assert_eq!((storage["status"].as_str(), storage["recursive_scan"].as_bool()), (Some("initialized"), Some(false)));
+    let storage = server
+        .local_import(
+            project,
+            &ds,
+            json!({"use_blob_urls": true, "regex_filter": "image"}),
+        )
+        .await;
+    assert_eq!(
+        (
+            storage["status"].as_str(),
+            storage["recursive_scan"].as_bool()
+        ),
+        (Some("initialized"), Some(false))
+    );
 
     let done = server.sync(&storage_path(&storage)).await;
     assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(done["last_sync_count"], 1, "non-recursive sees only image1.jpg");
-    for key in ["attempts", "time_queued", "time_in_progress", "time_completed", "duration", "tasks_existed"] {
+    assert_eq!(
+        done["last_sync_count"], 1,
+        "non-recursive sees only image1.jpg"
+    );
+    for key in [
+        "attempts",
+        "time_queued",
+        "time_in_progress",
+        "time_completed",
+        "duration",
+        "tasks_existed",
+    ] {
         assert!(done["meta"].get(key).is_some(), "meta lacks {key}: {done}");
     }
     let tasks = server.tasks(project).await;
     assert_eq!(tasks.len(), 1);
-    assert_eq!(tasks[0]["data"], json!({"image": "/data/local-files/?d=ds/image1.jpg"}));
-    assert_eq!(tasks[0]["storage_filename"], ds.join("image1.jpg").to_str().unwrap());
+    assert_eq!(
+        tasks[0]["data"],
+        json!({"image": "/data/local-files/?d=ds/image1.jpg"})
+    );
+    assert_eq!(
+        tasks[0]["storage_filename"],
+        ds.join("image1.jpg").to_str().unwrap()
+    );
 
-    let (status, _) = server.patch_json(&storage_path(&storage), json!({"recursive_scan": true})).await;
+    let (status, _) = server
+        .patch_json(&storage_path(&storage), json!({"recursive_scan": true}))
+        .await;
     assert_eq!(status, 200);
     let again = server.sync(&storage_path(&storage)).await;
-    assert_eq!((again["last_sync_count"].as_u64(), again["meta"]["tasks_existed"].as_u64()), (Some(3), Some(1)), "{again}");
+    assert_eq!(
+        (
+            again["last_sync_count"].as_u64(),
+            again["meta"]["tasks_existed"].as_u64()
+        ),
+        (Some(3), Some(1)),
+        "{again}"
+    );
     assert_eq!(again["meta"]["attempts"], 2);
     let third = server.sync(&storage_path(&storage)).await;
-    assert_eq!((third["last_sync_count"].as_u64(), third["meta"]["tasks_existed"].as_u64()), (Some(0), Some(4)), "{third}");
+    assert_eq!(
+        (
+            third["last_sync_count"].as_u64(),
+            third["meta"]["tasks_existed"].as_u64()
+        ),
+        (Some(0), Some(4)),
+        "{third}"
+    );
     let tasks = server.tasks(project).await;
-    assert_eq!(tasks.len(), 4, "regex keeps notes.txt out, dedupe keeps duplicates out");
+    assert_eq!(
+        tasks.len(),
+        4,
+        "regex keeps notes.txt out, dedupe keeps duplicates out"
+    );
 
-    let served = server.get("/data/local-files/?d=ds/sub/deeper/image2.jpg").send().await.unwrap();
+    let served = server
+        .get("/data/local-files/?d=ds/sub/deeper/image2.jpg")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(served.status(), 200);
     assert_eq!(served.text().await.unwrap(), "sub/deeper/image2.jpg");
 }
@@ -61,28 +122,73 @@ async fn tasks_mode_reads_json_arrays_jsonl_and_wrapped_items() {
     let ds = server.dir("tasks");
     write(&ds.join("one.json"), r#"{"text": "single"}"#);
     write(&ds.join("pretty.json"), "{\n  \"text\": \"pretty\"\n}\n");
-    write(&ds.join("list.json"), r#"[{"text": "a"}, {"data": {"text": "b"}, "allow_skip": false, "meta": {"m": 1}}]"#);
-    write(&ds.join("lines.jsonl"), "{\"text\": \"l1\"}\r\n\n{\"text\": \"l2\"}\n");
-    write(&ds.join("wrapped.ndjson"), r#"{"data": {"text": "w"}, "predictions": [{"result": []}], "annotations": [{"result": [{"type": "choices"}]}]}"#);
+    write(
+        &ds.join("list.json"),
+        r#"[{"text": "a"}, {"data": {"text": "b"}, "allow_skip": false, "meta": {"m": 1}}]"#,
+    );
+    write(
+        &ds.join("lines.jsonl"),
+        "{\"text\": \"l1\"}\r\n\n{\"text\": \"l2\"}\n",
+    );
+    write(
+        &ds.join("wrapped.ndjson"),
+        r#"{"data": {"text": "w"}, "predictions": [{"result": []}], "annotations": [{"result": [{"type": "choices"}]}]}"#,
+    );
     write(&ds.join("noext"), r#"{"text": "no extension"}"#);
     let project = server.project().await;
     let storage = server.local_import(project, &ds, json!({})).await;
     assert_eq!(storage["use_blob_urls"], false, "Tasks mode is the default");
 
     let done = server.sync(&storage_path(&storage)).await;
-    assert_eq!((done["status"].as_str(), done["last_sync_count"].as_u64()), (Some("completed"), Some(8)), "{done}");
+    assert_eq!(
+        (done["status"].as_str(), done["last_sync_count"].as_u64()),
+        (Some("completed"), Some(8)),
+        "{done}"
+    );
     let tasks = server.tasks(project).await;
-    let mut texts: Vec<&str> = tasks.iter().map(|t| t["data"]["text"].as_str().unwrap()).collect();
+    let mut texts: Vec<&str> = tasks
+        .iter()
+        .map(|t| t["data"]["text"].as_str().unwrap())
+        .collect();
     texts.sort();
-    assert_eq!(texts, ["a", "b", "l1", "l2", "no extension", "pretty", "single", "w"]);
+    assert_eq!(
+        texts,
+        [
+            "a",
+            "b",
+            "l1",
+            "l2",
+            "no extension",
+            "pretty",
+            "single",
+            "w"
+        ]
+    );
     let b = tasks.iter().find(|t| t["data"]["text"] == "b").unwrap();
-    assert_eq!((b["allow_skip"].as_bool(), &b["meta"]), (Some(false), &json!({"m": 1})));
+    assert_eq!(
+        (b["allow_skip"].as_bool(), &b["meta"]),
+        (Some(false), &json!({"m": 1}))
+    );
     let w = tasks.iter().find(|t| t["data"]["text"] == "w").unwrap();
-    assert_eq!((w["total_predictions"].as_u64(), w["total_annotations"].as_u64()), (Some(1), Some(1)), "{w}");
+    assert_eq!(
+        (
+            w["total_predictions"].as_u64(),
+            w["total_annotations"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{w}"
+    );
     assert_eq!(w["annotations"][0]["result"][0]["type"], "choices");
 
     let again = server.sync(&storage_path(&storage)).await;
-    assert_eq!((again["last_sync_count"].as_u64(), again["meta"]["tasks_existed"].as_u64()), (Some(0), Some(8)), "{again}");
+    assert_eq!(
+        (
+            again["last_sync_count"].as_u64(),
+            again["meta"]["tasks_existed"].as_u64()
+        ),
+        (Some(0), Some(8)),
+        "{again}"
+    );
     assert_eq!(server.tasks(project).await.len(), 8);
 }
 
@@ -94,20 +200,35 @@ async fn tasks_mode_reads_parquet_rows_with_nested_columns() {
     let text: ArrayRef = Arc::new(StringArray::from(vec!["x", "y", "z"]));
     let n: ArrayRef = Arc::new(Int64Array::from(vec![1, 2, 3]));
     let nested = StructArray::try_from(vec![("n", n.clone())]).unwrap();
-    let batch = RecordBatch::try_from_iter(vec![("text", text), ("n", n), ("inner", Arc::new(nested) as ArrayRef)]).unwrap();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("text", text),
+        ("n", n),
+        ("inner", Arc::new(nested) as ArrayRef),
+    ])
+    .unwrap();
     let mut bytes = Vec::new();
-    let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(2)).build();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), Some(props)).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(2))
+        .build();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), Some(props)).unwrap();
     writer.write(&batch).unwrap();
     writer.close().unwrap();
     write(&ds.join("rows.parquet"), &bytes);
     let project = server.project().await;
     let storage = server.local_import(project, &ds, json!({})).await;
     let done = server.sync(&storage_path(&storage)).await;
-    assert_eq!((done["status"].as_str(), done["last_sync_count"].as_u64()), (Some("completed"), Some(3)), "{done}");
+    assert_eq!(
+        (done["status"].as_str(), done["last_sync_count"].as_u64()),
+        (Some("completed"), Some(3)),
+        "{done}"
+    );
     let mut tasks = server.tasks(project).await;
     tasks.sort_by_key(|t| t["data"]["n"].as_i64());
-    assert_eq!(tasks[2]["data"], json!({"text": "z", "n": 3, "inner": {"n": 3}}));
+    assert_eq!(
+        tasks[2]["data"],
+        json!({"text": "z", "n": 3, "inner": {"n": 3}})
+    );
 }
 
 #[tokio::test]
@@ -116,30 +237,63 @@ async fn bad_objects_are_reported_by_file_and_line_and_the_rest_is_imported() {
     let ds = server.dir("bad");
     write(&ds.join("good.json"), r#"[{"text": "ok"}]"#);
     write(&ds.join("broken.json"), "{broken");
-    write(&ds.join("lines.jsonl"), "{\"text\": \"1\"}\n{\"text\": \"2\"}\n{oops\n{\"text\": \"4\"}\n");
-    write(&ds.join("preds.json"), r#"{"text": "x", "predictions": [{"result": []}]}"#);
+    write(
+        &ds.join("lines.jsonl"),
+        "{\"text\": \"1\"}\n{\"text\": \"2\"}\n{oops\n{\"text\": \"4\"}\n",
+    );
+    write(
+        &ds.join("preds.json"),
+        r#"{"text": "x", "predictions": [{"result": []}]}"#,
+    );
     write(&ds.join("photo.jpg"), "not json");
     let project = server.project().await;
     let storage = server.local_import(project, &ds, json!({})).await;
     let done = server.sync(&storage_path(&storage)).await;
     assert_eq!(done["status"], "completed_with_errors", "{done}");
-    assert_eq!(done["last_sync_count"], 4, "good.json + 3 good lines: {done}");
+    assert_eq!(
+        done["last_sync_count"], 4,
+        "good.json + 3 good lines: {done}"
+    );
     let traceback = done["traceback"].as_str().unwrap();
-    assert!(traceback.contains("lines.jsonl") && traceback.contains("line 3"), "{traceback}");
+    assert!(
+        traceback.contains("lines.jsonl") && traceback.contains("line 3"),
+        "{traceback}"
+    );
     assert!(traceback.contains("broken.json"), "{traceback}");
-    assert!(traceback.contains("preds.json") && traceback.contains("\"data\" field"), "{traceback}");
-    assert!(traceback.contains("photo.jpg") && traceback.contains("use_blob_urls"), "{traceback}");
+    assert!(
+        traceback.contains("preds.json") && traceback.contains("\"data\" field"),
+        "{traceback}"
+    );
+    assert!(
+        traceback.contains("photo.jpg") && traceback.contains("use_blob_urls"),
+        "{traceback}"
+    );
     assert_eq!(done["meta"]["tasks_failed_validation"], 4, "{done}");
 
     // Fixing the bad line completes the file on the next sync (Label Studio never would).
-    write(&ds.join("lines.jsonl"), "{\"text\": \"1\"}\n{\"text\": \"2\"}\n{\"text\": \"3\"}\n{\"text\": \"4\"}\n");
+    write(
+        &ds.join("lines.jsonl"),
+        "{\"text\": \"1\"}\n{\"text\": \"2\"}\n{\"text\": \"3\"}\n{\"text\": \"4\"}\n",
+    );
     std::fs::remove_file(ds.join("broken.json")).unwrap();
     std::fs::remove_file(ds.join("preds.json")).unwrap();
     std::fs::remove_file(ds.join("photo.jpg")).unwrap();
     let fixed = server.sync(&storage_path(&storage)).await;
-    assert_eq!((fixed["status"].as_str(), fixed["last_sync_count"].as_u64()), (Some("completed"), Some(1)), "{fixed}");
-    assert!(fixed["traceback"].is_null(), "a clean sync clears the old traceback: {fixed}");
-    let texts: Vec<Value> = server.tasks(project).await.iter().map(|t| t["data"]["text"].clone()).collect();
+    assert_eq!(
+        (fixed["status"].as_str(), fixed["last_sync_count"].as_u64()),
+        (Some("completed"), Some(1)),
+        "{fixed}"
+    );
+    assert!(
+        fixed["traceback"].is_null(),
+        "a clean sync clears the old traceback: {fixed}"
+    );
+    let texts: Vec<Value> = server
+        .tasks(project)
+        .await
+        .iter()
+        .map(|t| t["data"]["text"].clone())
+        .collect();
     assert_eq!(texts.len(), 5, "{texts:?}");
 }
 
@@ -149,13 +303,23 @@ async fn unsynchronizable_and_deleted_storages() {
     let ds = server.dir("ds");
     write(&ds.join("a.png"), "a");
     let project = server.project().await;
-    let storage = server.local_import(project, &ds, json!({"use_blob_urls": true})).await;
+    let storage = server
+        .local_import(project, &ds, json!({"use_blob_urls": true}))
+        .await;
     let path = storage_path(&storage);
     server.sync(&path).await;
-    let (status, _) = server.patch_json(&path, json!({"synchronizable": false})).await;
+    let (status, _) = server
+        .patch_json(&path, json!({"synchronizable": false}))
+        .await;
     assert_eq!(status, 200);
     let (status, body) = server.post_json(&format!("{path}/sync"), json!({})).await;
-    assert_eq!((status, body), (400, json!({"message": format!("Storage {} is not synchronizable", storage["id"])})));
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"message": format!("Storage {} is not synchronizable", storage["id"])})
+        )
+    );
     let deleted = server.delete(&path).send().await.unwrap();
     assert_eq!(deleted.status(), 204);
     assert_eq!(server.get_json(&path).await.0, 404);
@@ -166,15 +330,24 @@ async fn unsynchronizable_and_deleted_storages() {
 
 #[tokio::test]
 async fn a_large_flat_directory_syncs_across_many_pages() {
-    let server = Server::start_with(&[("LABELSYNC_LIST_PAGE_SIZE", "100"), ("LABELSYNC_INGEST_BATCH_SIZE", "30")]);
+    let server = Server::start_with(&[
+        ("LABELSYNC_LIST_PAGE_SIZE", "100"),
+        ("LABELSYNC_INGEST_BATCH_SIZE", "30"),
+    ]);
     let ds = server.dir("many");
     for i in 0..2500 {
         write(&ds.join(format!("img{i:05}.png")), "x");
     }
     let project = server.project().await;
-    let storage = server.local_import(project, &ds, json!({"use_blob_urls": true})).await;
+    let storage = server
+        .local_import(project, &ds, json!({"use_blob_urls": true}))
+        .await;
     let done = server.sync(&storage_path(&storage)).await;
-    assert_eq!((done["status"].as_str(), done["last_sync_count"].as_u64()), (Some("completed"), Some(2500)), "{done}");
+    assert_eq!(
+        (done["status"].as_str(), done["last_sync_count"].as_u64()),
+        (Some("completed"), Some(2500)),
+        "{done}"
+    );
     let tasks = server.tasks(project).await;
     assert_eq!(tasks.len(), 2500);
     let names = sorted_filenames(&tasks);

@@ -73,9 +73,13 @@ impl<F: Fn(&str) -> Option<String>> Env for F {
 /// Label Studio's lookup: `LABEL_STUDIO_<NAME>`, then `HEARTEX_<NAME>`, then `<NAME>`.
 /// Returns the variable actually found with its value.
 pub fn ls_var(env: &dyn Env, name: &str) -> Option<(String, String)> {
-    [format!("LABEL_STUDIO_{name}"), format!("HEARTEX_{name}"), name.to_owned()]
-        .into_iter()
-        .find_map(|var| env.var(&var).map(|value| (var, value)))
+    [
+        format!("LABEL_STUDIO_{name}"),
+        format!("HEARTEX_{name}"),
+        name.to_owned(),
+    ]
+    .into_iter()
+    .find_map(|var| env.var(&var).map(|value| (var, value)))
 }
 
 pub fn parse_bool(variable: &str, value: &str) -> Result<bool, ConfigError> {
@@ -102,25 +106,61 @@ fn ls_bool(env: &dyn Env, name: &str, default: bool) -> Result<bool, ConfigError
     ls_var(env, name).map_or(Ok(default), |(var, value)| parse_bool(&var, &value))
 }
 
-fn ls_number<T: std::str::FromStr>(env: &dyn Env, name: &str, default: T) -> Result<T, ConfigError> {
+fn ls_number<T: std::str::FromStr>(
+    env: &dyn Env,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
     ls_var(env, name).map_or(Ok(default), |(var, value)| parse_number(&var, &value))
 }
 
-fn own_number<T: std::str::FromStr>(env: &dyn Env, name: &str, default: T) -> Result<T, ConfigError> {
-    env.var(name).map_or(Ok(default), |value| parse_number(name, &value))
+fn own_number<T: std::str::FromStr>(
+    env: &dyn Env,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    env.var(name)
+        .map_or(Ok(default), |value| parse_number(name, &value))
 }
 
 /// Every setting with its default, for `--help`.
 pub const SETTINGS_HELP: &[(&str, &str)] = &[
-    ("HOST", "public origin for URLs in task data (default: none, URLs stay relative)"),
-    ("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "allow localfiles storages and /data/local-files/ (default false; true when ./mydata or ./label-studio-data is auto-detected)"),
-    ("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT", "directory every localfiles storage must lie below (default /, or the auto-detected ./mydata)"),
-    ("RESOLVER_PROXY_MAX_RANGE_SIZE", "most bytes per proxied media response (default 8388608)"),
-    ("RESOLVER_PROXY_CACHE_TIMEOUT", "max-age of proxied media, seconds (default 3600)"),
-    ("SYNC_ON_TARGET_STORAGE_CREATION", "export all annotations when a target storage is created (default true)"),
-    ("LABELSYNC_LIST_PAGE_SIZE", "keys per listing page (default 1000)"),
-    ("LABELSYNC_INGEST_BATCH_SIZE", "keys per ingest message (default 500)"),
-    ("LABELSYNC_VISIBILITY_TIMEOUT_SECS", "seconds a received queue message stays hidden (default 60)"),
+    (
+        "HOST",
+        "public origin for URLs in task data (default: none, URLs stay relative)",
+    ),
+    (
+        "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED",
+        "allow localfiles storages and /data/local-files/ (default false; true when ./mydata or ./label-studio-data is auto-detected)",
+    ),
+    (
+        "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT",
+        "directory every localfiles storage must lie below (default /, or the auto-detected ./mydata)",
+    ),
+    (
+        "RESOLVER_PROXY_MAX_RANGE_SIZE",
+        "most bytes per proxied media response (default 8388608)",
+    ),
+    (
+        "RESOLVER_PROXY_CACHE_TIMEOUT",
+        "max-age of proxied media, seconds (default 3600)",
+    ),
+    (
+        "SYNC_ON_TARGET_STORAGE_CREATION",
+        "export all annotations when a target storage is created (default true)",
+    ),
+    (
+        "LABELSYNC_LIST_PAGE_SIZE",
+        "keys per listing page (default 1000)",
+    ),
+    (
+        "LABELSYNC_INGEST_BATCH_SIZE",
+        "keys per ingest message (default 500)",
+    ),
+    (
+        "LABELSYNC_VISIBILITY_TIMEOUT_SECS",
+        "seconds a received queue message stays hidden (default 60)",
+    ),
 ];
 
 impl Settings {
@@ -138,8 +178,14 @@ impl Settings {
                 cache_timeout: ls_number(env, "RESOLVER_PROXY_CACHE_TIMEOUT", 3600)?,
             },
             sync_on_target_storage_creation: ls_bool(env, "SYNC_ON_TARGET_STORAGE_CREATION", true)?,
-            list_page_size: positive(own_number(env, "LABELSYNC_LIST_PAGE_SIZE", 1000)?, "LABELSYNC_LIST_PAGE_SIZE")?,
-            ingest_batch_size: positive(own_number(env, "LABELSYNC_INGEST_BATCH_SIZE", 500)?, "LABELSYNC_INGEST_BATCH_SIZE")?,
+            list_page_size: positive(
+                own_number(env, "LABELSYNC_LIST_PAGE_SIZE", 1000)?,
+                "LABELSYNC_LIST_PAGE_SIZE",
+            )?,
+            ingest_batch_size: positive(
+                own_number(env, "LABELSYNC_INGEST_BATCH_SIZE", 500)?,
+                "LABELSYNC_INGEST_BATCH_SIZE",
+            )?,
             visibility_timeout: Duration::from_secs(positive(
                 own_number(env, "LABELSYNC_VISIBILITY_TIMEOUT_SECS", 60)?,
                 "LABELSYNC_VISIBILITY_TIMEOUT_SECS",
@@ -176,9 +222,15 @@ fn local_files_from_env(env: &dyn Env, cwd: &Path) -> Result<LocalFilesSettings,
     let serving = ls_var(env, "LOCAL_FILES_SERVING_ENABLED");
     let root = ls_var(env, "LOCAL_FILES_DOCUMENT_ROOT");
     if serving.is_none() && root.is_none() {
-        let detected = ["mydata", "label-studio-data"].iter().map(|d| cwd.join(d)).find(|d| d.is_dir());
+        let detected = ["mydata", "label-studio-data"]
+            .iter()
+            .map(|d| cwd.join(d))
+            .find(|d| d.is_dir());
         if let Some(dir) = detected {
-            return Ok(LocalFilesSettings { serving_enabled: true, document_root: dir });
+            return Ok(LocalFilesSettings {
+                serving_enabled: true,
+                document_root: dir,
+            });
         }
     }
     let serving_enabled = match serving {
@@ -190,12 +242,19 @@ fn local_files_from_env(env: &dyn Env, cwd: &Path) -> Result<LocalFilesSettings,
         Some((var, value)) => {
             let path = PathBuf::from(normalize_path(&value));
             if !path.is_absolute() {
-                return Err(ConfigError { variable: var, value, problem: "must be an absolute path".into() });
+                return Err(ConfigError {
+                    variable: var,
+                    value,
+                    problem: "must be an absolute path".into(),
+                });
             }
             path
         }
     };
-    Ok(LocalFilesSettings { serving_enabled, document_root })
+    Ok(LocalFilesSettings {
+        serving_enabled,
+        document_root,
+    })
 }
 
 /// Label Studio's `normalize_storage_path`: trim, `\` to `/`, collapse `//`, `.` and trailing
@@ -206,7 +265,10 @@ pub fn normalize_path(raw: &str) -> String {
         return String::new();
     }
     let absolute = trimmed.starts_with('/');
-    let parts: Vec<&str> = trimmed.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = trimmed
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     let joined = parts.join("/");
     match (absolute, joined.is_empty()) {
         (true, true) => "/".into(),
@@ -222,8 +284,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name: &str| map.get(name).cloned()
     }
 
@@ -239,7 +303,10 @@ mod tests {
 
     #[test]
     fn label_studio_prefix_wins_over_plain_name() {
-        let e = env(&[("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "true"), ("LOCAL_FILES_SERVING_ENABLED", "false")]);
+        let e = env(&[
+            ("LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED", "true"),
+            ("LOCAL_FILES_SERVING_ENABLED", "false"),
+        ]);
         let s = Settings::from_env(&e, Path::new("/nonexistent")).unwrap();
         assert!(s.local_files.serving_enabled);
         assert_eq!(s.local_files.document_root, PathBuf::from("/"));
@@ -249,9 +316,18 @@ mod tests {
     fn errors_name_the_variable() {
         let e = env(&[("RESOLVER_PROXY_MAX_RANGE_SIZE", "lots")]);
         let err = Settings::from_env(&e, Path::new("/")).unwrap_err();
-        assert!(err.to_string().starts_with("RESOLVER_PROXY_MAX_RANGE_SIZE=\"lots\""), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("RESOLVER_PROXY_MAX_RANGE_SIZE=\"lots\""),
+            "{err}"
+        );
         let e = env(&[("HOST", "example.com")]);
-        assert!(Settings::from_env(&e, Path::new("/")).unwrap_err().to_string().contains("http://"));
+        assert!(
+            Settings::from_env(&e, Path::new("/"))
+                .unwrap_err()
+                .to_string()
+                .contains("http://")
+        );
     }
 
     #[test]

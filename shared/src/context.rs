@@ -22,7 +22,12 @@ pub struct Context {
 
 impl Context {
     pub fn new(state: Arc<dyn StateStore>, queue: Arc<dyn Queue>, settings: Settings) -> Self {
-        Context { state, queue, settings: Arc::new(settings), backends: Arc::default() }
+        Context {
+            state,
+            queue,
+            settings: Arc::new(settings),
+            backends: Arc::default(),
+        }
     }
 
     /// The backend of a storage, opened once and reused while its settings stay the same
@@ -34,29 +39,43 @@ impl Context {
 
 /// The storage type of a record; an unknown slug is a settings error naming it.
 pub fn storage_type_of(storage: &StorageRecord) -> Result<&'static dyn StorageType, SettingsError> {
-    storage_types::by_slug(&storage.storage_type)
-        .ok_or_else(|| SettingsError::Connection(format!("unknown storage type {:?}", storage.storage_type)))
+    storage_types::by_slug(&storage.storage_type).ok_or_else(|| {
+        SettingsError::Connection(format!("unknown storage type {:?}", storage.storage_type))
+    })
 }
 
-/// Open backends by storage id, each with the settings it was opened with.
+/// A backend with the settings it was opened with.
+type OpenBackend = (
+    serde_json::Map<String, serde_json::Value>,
+    Arc<dyn ObjectStore>,
+);
+
+/// Open backends by storage id.
 #[derive(Default)]
 struct BackendCache {
-    open: Mutex<HashMap<u64, (serde_json::Map<String, serde_json::Value>, Arc<dyn ObjectStore>)>>,
+    open: Mutex<HashMap<u64, OpenBackend>>,
 }
 
 impl BackendCache {
-    fn get_or_open(&self, storage: &StorageRecord, env: &Settings) -> Result<Arc<dyn ObjectStore>, SettingsError> {
-        if let Some((settings, backend)) = self.lock().get(&storage.id) {
-            if *settings == storage.settings {
-                return Ok(backend.clone());
-            }
+    fn get_or_open(
+        &self,
+        storage: &StorageRecord,
+        env: &Settings,
+    ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
+        if let Some((settings, backend)) = self.lock().get(&storage.id)
+            && *settings == storage.settings
+        {
+            return Ok(backend.clone());
         }
         let backend = storage_type_of(storage)?.open(&storage.settings, env)?;
-        self.lock().insert(storage.id, (storage.settings.clone(), backend.clone()));
+        self.lock()
+            .insert(storage.id, (storage.settings.clone(), backend.clone()));
         Ok(backend)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (serde_json::Map<String, serde_json::Value>, Arc<dyn ObjectStore>)>> {
-        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, OpenBackend>> {
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -38,8 +38,10 @@ impl EmbeddedDb {
             source,
         })?;
         let path = data_dir.join(STORE_FILE);
-        let database = redb::Database::create(&path)
-            .map_err(|source| EmbeddedDbError::Open { path: path.clone(), source })?;
+        let database = redb::Database::create(&path).map_err(|source| EmbeddedDbError::Open {
+            path: path.clone(),
+            source,
+        })?;
         Ok(Arc::new(EmbeddedDb { database, path }))
     }
 

@@ -40,7 +40,10 @@ impl Server {
             http: reqwest::Client::new(),
             root,
             data_dir: dirs.path().join("data"),
-            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            extra_env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             _dirs: dirs,
         };
         server.spawn();
@@ -65,7 +68,10 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let addr = loop {
-            let line = lines.next().expect("server exited before listening").expect("read stdout");
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .expect("read stdout");
             if let Some(addr) = line.strip_prefix("labelsync listening on ") {
                 break addr.trim().to_owned();
             }
@@ -95,19 +101,29 @@ impl Server {
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http.get(self.url(path)).header("Authorization", format!("Token {TOKEN}"))
+        self.http
+            .get(self.url(path))
+            .header("Authorization", format!("Token {TOKEN}"))
     }
 
     pub fn post(&self, path: &str, body: Value) -> reqwest::RequestBuilder {
-        self.http.post(self.url(path)).header("Authorization", format!("Token {TOKEN}")).json(&body)
+        self.http
+            .post(self.url(path))
+            .header("Authorization", format!("Token {TOKEN}"))
+            .json(&body)
     }
 
     pub fn patch(&self, path: &str, body: Value) -> reqwest::RequestBuilder {
-        self.http.patch(self.url(path)).header("Authorization", format!("Token {TOKEN}")).json(&body)
+        self.http
+            .patch(self.url(path))
+            .header("Authorization", format!("Token {TOKEN}"))
+            .json(&body)
     }
 
     pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http.delete(self.url(path)).header("Authorization", format!("Token {TOKEN}"))
+        self.http
+            .delete(self.url(path))
+            .header("Authorization", format!("Token {TOKEN}"))
     }
 
     /// GET returning (status, JSON body or Null).
@@ -126,7 +142,12 @@ impl Server {
     /// A project whose label config names `$image` (so Files-mode data shows as `image`).
     pub async fn project(&self) -> u64 {
         let config = r#"<View><Image name="img" value="$image"/><Choices name="c" toName="img"><Choice value="a"/></Choices></View>"#;
-        let (status, body) = self.post_json("/api/projects", json!({"title": "p", "label_config": config})).await;
+        let (status, body) = self
+            .post_json(
+                "/api/projects",
+                json!({"title": "p", "label_config": config}),
+            )
+            .await;
         assert_eq!(status, 201, "{body}");
         body["id"].as_u64().expect("project id")
     }
@@ -149,7 +170,9 @@ impl Server {
 
     /// Starts a sync and waits until it has a final status; returns the storage JSON.
     pub async fn sync(&self, storage_path: &str) -> Value {
-        let (status, body) = self.post_json(&format!("{storage_path}/sync"), json!({})).await;
+        let (status, body) = self
+            .post_json(&format!("{storage_path}/sync"), json!({}))
+            .await;
         assert_eq!(status, 200, "{body}");
         self.wait_final(storage_path).await
     }
@@ -160,7 +183,10 @@ impl Server {
         loop {
             let (status, body) = self.get_json(storage_path).await;
             assert_eq!(status, 200, "{body}");
-            if matches!(body["status"].as_str(), Some("completed" | "completed_with_errors" | "failed")) {
+            if matches!(
+                body["status"].as_str(),
+                Some("completed" | "completed_with_errors" | "failed")
+            ) {
                 return body;
             }
             assert!(Instant::now() < deadline, "sync did not finish: {body}");
@@ -173,7 +199,11 @@ impl Server {
         let mut out = Vec::new();
         let mut page = 1;
         loop {
-            let (status, body) = self.get_json(&format!("/api/tasks?project={project}&page={page}&page_size=1000")).await;
+            let (status, body) = self
+                .get_json(&format!(
+                    "/api/tasks?project={project}&page={page}&page_size=1000"
+                ))
+                .await;
             assert_eq!(status, 200, "{body}");
             let tasks = body["tasks"].as_array().expect("tasks").clone();
             let done = tasks.len() < 1000;

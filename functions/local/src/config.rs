@@ -23,18 +23,35 @@ pub struct LocalConfig {
 
 /// The local process's variables with their defaults, for `--help`.
 pub const LOCAL_HELP: &[(&str, &str)] = &[
-    ("LABELSYNC_ADDR", "address the HTTP API listens on (default 127.0.0.1:8080; port 0 picks a free one)"),
-    ("LABELSYNC_DATA_DIR", "directory of the embedded store and the generated token (default ./.labelsync)"),
-    ("LABELSYNC_API_TOKEN", "API token clients send as `Authorization: Token <key>` (default: generated once, saved in the data directory)"),
-    ("LABELSYNC_INGEST_WORKERS", "ingest messages handled at the same time (default 4)"),
-    ("LABELSYNC_QUEUE_MAX_RECEIVES", "deliveries of a message before it is dead-lettered (default 5)"),
+    (
+        "LABELSYNC_ADDR",
+        "address the HTTP API listens on (default 127.0.0.1:8080; port 0 picks a free one)",
+    ),
+    (
+        "LABELSYNC_DATA_DIR",
+        "directory of the embedded store and the generated token (default ./.labelsync)",
+    ),
+    (
+        "LABELSYNC_API_TOKEN",
+        "API token clients send as `Authorization: Token <key>` (default: generated once, saved in the data directory)",
+    ),
+    (
+        "LABELSYNC_INGEST_WORKERS",
+        "ingest messages handled at the same time (default 4)",
+    ),
+    (
+        "LABELSYNC_QUEUE_MAX_RECEIVES",
+        "deliveries of a message before it is dead-lettered (default 5)",
+    ),
     ("RUST_LOG", "log filter (default info)"),
 ];
 
 impl LocalConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        let addr_text = env.var("LABELSYNC_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let addr_text = env
+            .var("LABELSYNC_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
         let addr = addr_text.parse().map_err(|_| ConfigError {
             variable: "LABELSYNC_ADDR".into(),
             value: addr_text.clone(),
@@ -42,10 +59,18 @@ impl LocalConfig {
         })?;
         Ok(LocalConfig {
             addr,
-            data_dir: env.var("LABELSYNC_DATA_DIR").map_or_else(|| cwd.join(".labelsync"), PathBuf::from),
+            data_dir: env
+                .var("LABELSYNC_DATA_DIR")
+                .map_or_else(|| cwd.join(".labelsync"), PathBuf::from),
             api_token: env.var("LABELSYNC_API_TOKEN"),
-            ingest_workers: env.var("LABELSYNC_INGEST_WORKERS").map_or(Ok(4), |v| parse_number("LABELSYNC_INGEST_WORKERS", &v))?.max(1),
-            max_receives: env.var("LABELSYNC_QUEUE_MAX_RECEIVES").map_or(Ok(5), |v| parse_number("LABELSYNC_QUEUE_MAX_RECEIVES", &v))?.max(1),
+            ingest_workers: env
+                .var("LABELSYNC_INGEST_WORKERS")
+                .map_or(Ok(4), |v| parse_number("LABELSYNC_INGEST_WORKERS", &v))?
+                .max(1),
+            max_receives: env
+                .var("LABELSYNC_QUEUE_MAX_RECEIVES")
+                .map_or(Ok(5), |v| parse_number("LABELSYNC_QUEUE_MAX_RECEIVES", &v))?
+                .max(1),
             settings: Settings::from_env(env, &cwd)?,
         })
     }

@@ -25,7 +25,9 @@ pub fn main_entry() -> std::process::ExitCode {
         return ExitCode::SUCCESS;
     }
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let config = match LocalConfig::from_env(&labelsync::config::ProcessEnv) {
         Ok(config) => config,
@@ -61,15 +63,21 @@ pub async fn run(config: LocalConfig) -> Result<(), RunError> {
     let ctx = Context::new(state, queue, config.settings.clone());
     let (token, generated) = token::api_token(config.api_token.as_deref(), &config.data_dir)?;
     if generated {
-        println!("Generated an API token (saved in {}): {token}", config.data_dir.join(token::TOKEN_FILE).display());
+        println!(
+            "Generated an API token (saved in {}): {token}",
+            config.data_dir.join(token::TOKEN_FILE).display()
+        );
     }
     let workers = start_workers(&ctx, &config);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     println!("labelsync listening on http://{}", listener.local_addr()?);
     let service = app(ctx, ApiToken(token.into()));
-    let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(service))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let served = axum::serve(
+        listener,
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     workers.iter().for_each(tokio::task::JoinHandle::abort);
     Ok(served?)
 }
@@ -77,23 +85,32 @@ pub async fn run(config: LocalConfig) -> Result<(), RunError> {
 fn start_workers(ctx: &Context, config: &LocalConfig) -> Vec<tokio::task::JoinHandle<()>> {
     let visibility = config.settings.visibility_timeout;
     let wait = Duration::from_secs(20);
-    [(QueueName::Sync, 2), (QueueName::Ingest, config.ingest_workers), (QueueName::Export, 4)]
-        .into_iter()
-        .map(|(queue, concurrency)| {
-            let options = WorkerOptions { concurrency, visibility, wait };
-            tokio::spawn(run_worker(ctx.clone(), queue, options))
-        })
-        .collect()
+    [
+        (QueueName::Sync, 2),
+        (QueueName::Ingest, config.ingest_workers),
+        (QueueName::Export, 4),
+    ]
+    .into_iter()
+    .map(|(queue, concurrency)| {
+        let options = WorkerOptions {
+            concurrency,
+            visibility,
+            wait,
+        };
+        tokio::spawn(run_worker(ctx.clone(), queue, options))
+    })
+    .collect()
 }
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]

@@ -13,12 +13,16 @@ pub fn api_token(configured: Option<&str>, data_dir: &Path) -> std::io::Result<(
         return Ok((token.to_owned(), false));
     }
     let path = data_dir.join(TOKEN_FILE);
-    if let Ok(saved) = std::fs::read_to_string(&path) {
-        if !saved.trim().is_empty() {
-            return Ok((saved.trim().to_owned(), false));
-        }
+    if let Ok(saved) = std::fs::read_to_string(&path)
+        && !saved.trim().is_empty()
+    {
+        return Ok((saved.trim().to_owned(), false));
     }
-    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let token = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     std::fs::create_dir_all(data_dir)?;
     let mut file = open_private(&path)?;
     file.write_all(token.as_bytes())?;
@@ -27,7 +31,12 @@ pub fn api_token(configured: Option<&str>, data_dir: &Path) -> std::io::Result<(
 
 fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
 }
 
 #[cfg(test)]
@@ -41,6 +50,9 @@ mod tests {
         assert!(generated && first.len() == 64);
         let (again, generated) = api_token(None, dir.path()).unwrap();
         assert_eq!((again.as_str(), generated), (first.as_str(), false));
-        assert_eq!(api_token(Some("mine"), dir.path()).unwrap(), ("mine".to_owned(), false));
+        assert_eq!(
+            api_token(Some("mine"), dir.path()).unwrap(),
+            ("mine".to_owned(), false)
+        );
     }
 }

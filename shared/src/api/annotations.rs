@@ -14,7 +14,8 @@ use crate::export::queue_annotation_change;
 use crate::model::{AnnotationPatch, NewAnnotation};
 
 fn flag(body: &Map<String, Value>, name: &str) -> Option<bool> {
-    body.get(name).map(|_| crate::storage_types::bool_setting(body, name))
+    body.get(name)
+        .map(|_| crate::storage_types::bool_setting(body, name))
 }
 
 /// `POST /api/tasks/<id>/annotations`.
@@ -25,9 +26,15 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let body = object_body(&headers, &body)?;
-    let result = body.get("result").cloned().unwrap_or(Value::Array(Vec::new()));
+    let result = body
+        .get("result")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
     if !result.is_array() {
-        return Err(ApiError::validation("result", "Expected a list of region results."));
+        return Err(ApiError::validation(
+            "result",
+            "Expected a list of region results.",
+        ));
     }
     let new = NewAnnotation {
         result,
@@ -42,21 +49,40 @@ pub async fn create(
 }
 
 /// `GET /api/tasks/<id>/annotations`.
-pub async fn list_of_task(State(ctx): State<Context>, Path(task): Path<u64>) -> ApiResult<Json<Vec<Value>>> {
+pub async fn list_of_task(
+    State(ctx): State<Context>,
+    Path(task): Path<u64>,
+) -> ApiResult<Json<Vec<Value>>> {
     if ctx.state.get_task(task).await?.is_none() {
         return Err(ApiError::not_found(format!("Task {task}")));
     }
-    Ok(Json(ctx.state.list_task_annotations(task).await?.iter().map(annotation_json).collect()))
+    Ok(Json(
+        ctx.state
+            .list_task_annotations(task)
+            .await?
+            .iter()
+            .map(annotation_json)
+            .collect(),
+    ))
 }
 
 /// `GET /api/annotations/<id>`.
 pub async fn get_one(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResult<Json<Value>> {
-    let annotation = ctx.state.get_annotation(id).await?.ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
+    let annotation = ctx
+        .state
+        .get_annotation(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
     Ok(Json(annotation_json(&annotation)))
 }
 
 /// `PATCH /api/annotations/<id>`.
-pub async fn update(State(ctx): State<Context>, Path(id): Path<u64>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+pub async fn update(
+    State(ctx): State<Context>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
     let body = object_body(&headers, &body)?;
     let patch = AnnotationPatch {
         result: body.get("result").cloned(),
@@ -64,14 +90,22 @@ pub async fn update(State(ctx): State<Context>, Path(id): Path<u64>, headers: He
         ground_truth: flag(&body, "ground_truth"),
         lead_time: body.get("lead_time").and_then(Value::as_f64),
     };
-    let annotation = ctx.state.update_annotation(id, patch).await?.ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
+    let annotation = ctx
+        .state
+        .update_annotation(id, patch)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
     queue_annotation_change(&ctx, annotation.project, annotation.id, false).await?;
     Ok(Json(annotation_json(&annotation)))
 }
 
 /// `DELETE /api/annotations/<id>`: 204; target storages with `can_delete_objects` lose its object.
 pub async fn delete(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResult<StatusCode> {
-    let annotation = ctx.state.delete_annotation(id).await?.ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
+    let annotation = ctx
+        .state
+        .delete_annotation(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
     queue_annotation_change(&ctx, annotation.project, annotation.id, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,11 @@ use super::error::ApiError;
 #[derive(Clone)]
 pub struct ApiToken(pub std::sync::Arc<str>);
 
-pub async fn require_token(State(token): State<ApiToken>, request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn require_token(
+    State(token): State<ApiToken>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     if request.uri().path() == "/health" {
         return Ok(next.run(request).await);
     }
@@ -20,12 +24,20 @@ pub async fn require_token(State(token): State<ApiToken>, request: Request, next
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Token ").or_else(|| v.strip_prefix("Bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Token ")
+                .or_else(|| v.strip_prefix("Bearer "))
+        })
         .map(str::trim);
     match presented {
-        Some(key) if constant_time_eq(key.as_bytes(), token.0.as_bytes()) => Ok(next.run(request).await),
+        Some(key) if constant_time_eq(key.as_bytes(), token.0.as_bytes()) => {
+            Ok(next.run(request).await)
+        }
         Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "Invalid token.")),
-        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "Authentication credentials were not provided.")),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Authentication credentials were not provided.",
+        )),
     }
 }
 

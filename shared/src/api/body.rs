@@ -11,15 +11,27 @@ pub fn object_body(headers: &HeaderMap, body: &Bytes) -> ApiResult<Map<String, V
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if content_type.starts_with("application/x-www-form-urlencoded") {
         let pairs: Vec<(String, String)> = form_pairs(body);
-        return Ok(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
+        return Ok(pairs
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect());
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::validation("non_field_errors", "Expected a JSON object in the request body.")),
-        Err(e) => Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, format!("JSON parse error - {e}"))),
+        Ok(_) => Err(ApiError::validation(
+            "non_field_errors",
+            "Expected a JSON object in the request body.",
+        )),
+        Err(e) => Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            format!("JSON parse error - {e}"),
+        )),
     }
 }
 
@@ -35,7 +47,9 @@ fn form_pairs(body: &Bytes) -> Vec<(String, String)> {
 }
 
 fn decode_form(text: &str) -> String {
-    percent_encoding::percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// An id given as a number or a numeric string.

@@ -20,7 +20,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        ApiError { status, detail: detail.into(), validation_errors: None }
+        ApiError {
+            status,
+            detail: detail.into(),
+            validation_errors: None,
+        }
     }
 
     pub fn not_found(what: impl std::fmt::Display) -> Self {
@@ -31,7 +35,11 @@ impl ApiError {
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
         let mut errors = Map::new();
         errors.insert(field.to_owned(), json!([message.into()]));
-        ApiError { status: StatusCode::BAD_REQUEST, detail: "Validation error".into(), validation_errors: Some(errors) }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            detail: "Validation error".into(),
+            validation_errors: Some(errors),
+        }
     }
 
     pub fn internal(error: impl std::fmt::Display) -> Self {
@@ -53,7 +61,10 @@ impl IntoResponse for ApiError {
             "validation_errors": self.validation_errors,
         });
         let mut body = body;
-        if let Some(map) = body.as_object_mut().filter(|_| self.validation_errors.is_none()) {
+        if let Some(map) = body
+            .as_object_mut()
+            .filter(|_| self.validation_errors.is_none())
+        {
             map.remove("validation_errors");
         }
         (self.status, axum::Json(body)).into_response()

@@ -26,7 +26,11 @@ const SERVING_DISABLED: &str = "Serving local files can be dangerous, so it's di
 You can enable it with LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED environment variable, \
 please check docs: https://labelstud.io/guide/storage.html#Local-storage";
 
-pub async fn serve(State(ctx): State<Context>, Query(q): Query<LocalFileQuery>, headers: HeaderMap) -> Response {
+pub async fn serve(
+    State(ctx): State<Context>,
+    Query(q): Query<LocalFileQuery>,
+    headers: HeaderMap,
+) -> Response {
     let settings = &ctx.settings.local_files;
     if !settings.serving_enabled {
         return (StatusCode::FORBIDDEN, SERVING_DISABLED).into_response();
@@ -34,7 +38,9 @@ pub async fn serve(State(ctx): State<Context>, Query(q): Query<LocalFileQuery>, 
     let Some(requested) = q.d.filter(|d| !d.is_empty()) else {
         return StatusCode::FORBIDDEN.into_response();
     };
-    let Some(relative) = relative_path(&requested) else { return StatusCode::NOT_FOUND.into_response() };
+    let Some(relative) = relative_path(&requested) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let full = settings.document_root.join(&relative);
     match covered_by_a_storage(&ctx, &full).await {
         Ok(true) => {}
@@ -50,7 +56,9 @@ pub async fn serve(State(ctx): State<Context>, Query(q): Query<LocalFileQuery>, 
     };
     match object_response(&backend, &relative.to_string_lossy(), &headers, &options).await {
         Ok(response) => response,
-        Err(BackendError::NotFound { .. } | BackendError::InvalidKey { .. }) => StatusCode::NOT_FOUND.into_response(),
+        Err(BackendError::NotFound { .. } | BackendError::InvalidKey { .. }) => {
+            StatusCode::NOT_FOUND.into_response()
+        }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, Body::from(e.to_string())).into_response(),
     }
 }
@@ -77,10 +85,16 @@ fn relative_path(requested: &str) -> Option<PathBuf> {
 
 /// Whether the file's directory is a local-files source storage's path or below it.
 async fn covered_by_a_storage(ctx: &Context, file: &Path) -> Result<bool, Response> {
-    let Some(dir) = file.parent() else { return Ok(false) };
+    let Some(dir) = file.parent() else {
+        return Ok(false);
+    };
     let projects = ctx.state.list_projects().await.map_err(internal)?;
     for project in projects {
-        let storages = ctx.state.list_storages(project.id, StorageRole::Import).await.map_err(internal)?;
+        let storages = ctx
+            .state
+            .list_storages(project.id, StorageRole::Import)
+            .await
+            .map_err(internal)?;
         let covered = storages
             .iter()
             .filter(|s| s.storage_type == "localfiles")
@@ -114,8 +128,14 @@ mod tests {
     #[test]
     fn relative_paths_never_climb_out() {
         assert_eq!(relative_path("ds/a.png"), Some(PathBuf::from("ds/a.png")));
-        assert_eq!(relative_path("/ds//./a.png"), Some(PathBuf::from("ds/a.png")));
-        assert_eq!(relative_path("ds/x/../a.png"), Some(PathBuf::from("ds/a.png")));
+        assert_eq!(
+            relative_path("/ds//./a.png"),
+            Some(PathBuf::from("ds/a.png"))
+        );
+        assert_eq!(
+            relative_path("ds/x/../a.png"),
+            Some(PathBuf::from("ds/a.png"))
+        );
         assert_eq!(relative_path("../etc/passwd"), None);
         assert_eq!(relative_path("ds/../../etc/passwd"), None);
         assert_eq!(relative_path("/"), None);

@@ -25,30 +25,49 @@ pub fn router(ctx: Context, token: ApiToken) -> Router {
         .route("/health", get(|| async { "ok" }))
         .merge(storages::routes())
         .route("/api/projects", get(projects::list).post(projects::create))
-        .route("/api/projects/{id}", get(projects::get_one).patch(projects::update))
+        .route(
+            "/api/projects/{id}",
+            get(projects::get_one).patch(projects::update),
+        )
         .route("/api/projects/{id}/tasks", get(tasks::list_of_project))
         .route("/api/tasks", get(tasks::list))
         .route("/api/tasks/{id}", get(tasks::get_one))
-        .route("/api/tasks/{id}/annotations", get(annotations::list_of_task).post(annotations::create))
-        .route("/api/annotations/{id}", get(annotations::get_one).patch(annotations::update).delete(annotations::delete))
+        .route(
+            "/api/tasks/{id}/annotations",
+            get(annotations::list_of_task).post(annotations::create),
+        )
+        .route(
+            "/api/annotations/{id}",
+            get(annotations::get_one)
+                .patch(annotations::update)
+                .delete(annotations::delete),
+        )
         .route("/tasks/{id}/resolve", get(resolve::for_task))
         .route("/tasks/{id}/presign", get(resolve::for_task))
         .route("/projects/{id}/resolve", get(resolve::for_project))
         .route("/projects/{id}/presign", get(resolve::for_project))
         .route("/data/local-files", get(local_files::serve))
         .fallback(|| async { error::ApiError::not_found("This path") })
-        .layer(axum::middleware::from_fn_with_state(token, auth::require_token))
+        .layer(axum::middleware::from_fn_with_state(
+            token,
+            auth::require_token,
+        ))
         .with_state(ctx)
 }
 
 /// The router with trailing slashes made optional: `/api/storages/s3/` and
 /// `/api/storages/s3` reach the same route, without a redirect (as Label Studio).
-pub fn app(ctx: Context, token: ApiToken) -> impl tower::Service<
+pub fn app(
+    ctx: Context,
+    token: ApiToken,
+) -> impl tower::Service<
     Request,
     Response = axum::response::Response,
     Error = std::convert::Infallible,
     Future = impl Send,
-> + Clone + Send + 'static {
+> + Clone
++ Send
++ 'static {
     tower::ServiceExt::map_request(router(ctx, token), trim_trailing_slash)
 }
 

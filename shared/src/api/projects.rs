@@ -28,9 +28,15 @@ pub async fn project_json(ctx: &Context, project: &Project) -> ApiResult<Value> 
 }
 
 /// `POST /api/projects`.
-pub async fn create(State(ctx): State<Context>, headers: HeaderMap, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn create(
+    State(ctx): State<Context>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let body = object_body(&headers, &body)?;
-    let maximum_annotations = id_value(body.get("maximum_annotations")).unwrap_or(1).max(1);
+    let maximum_annotations = id_value(body.get("maximum_annotations"))
+        .unwrap_or(1)
+        .max(1);
     let new = NewProject {
         title: text(&body, "title").unwrap_or_default(),
         description: text(&body, "description").unwrap_or_default(),
@@ -38,7 +44,10 @@ pub async fn create(State(ctx): State<Context>, headers: HeaderMap, body: Bytes)
         maximum_annotations,
     };
     let project = ctx.state.create_project(new).await?;
-    Ok((StatusCode::CREATED, Json(project_json(&ctx, &project).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(project_json(&ctx, &project).await?),
+    ))
 }
 
 /// `GET /api/projects`: Label Studio's paginated shape, all on one page.
@@ -48,11 +57,16 @@ pub async fn list(State(ctx): State<Context>) -> ApiResult<Json<Value>> {
     for project in &projects {
         results.push(project_json(&ctx, project).await?);
     }
-    Ok(Json(json!({"count": results.len(), "next": null, "previous": null, "results": results})))
+    Ok(Json(
+        json!({"count": results.len(), "next": null, "previous": null, "results": results}),
+    ))
 }
 
 pub async fn get_project(ctx: &Context, id: u64) -> ApiResult<Project> {
-    ctx.state.get_project(id).await?.ok_or_else(|| ApiError::not_found(format!("Project {id}")))
+    ctx.state
+        .get_project(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Project {id}")))
 }
 
 /// `GET /api/projects/<id>`.
@@ -62,7 +76,12 @@ pub async fn get_one(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResu
 }
 
 /// `PATCH /api/projects/<id>`: title, description, label_config, maximum_annotations.
-pub async fn update(State(ctx): State<Context>, Path(id): Path<u64>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+pub async fn update(
+    State(ctx): State<Context>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
     let mut project = get_project(&ctx, id).await?;
     let body = object_body(&headers, &body)?;
     if let Some(title) = text(&body, "title") {

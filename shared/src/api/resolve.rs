@@ -20,32 +20,60 @@ pub struct ResolveQuery {
     fileuri: Option<String>,
 }
 
-pub async fn for_task(State(ctx): State<Context>, Path(task): Path<u64>, Query(q): Query<ResolveQuery>, headers: HeaderMap) -> ApiResult<Response> {
-    let task = ctx.state.get_task(task).await?.ok_or_else(|| ApiError::not_found(format!("Task {task}")))?;
+pub async fn for_task(
+    State(ctx): State<Context>,
+    Path(task): Path<u64>,
+    Query(q): Query<ResolveQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let task = ctx
+        .state
+        .get_task(task)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Task {task}")))?;
     resolve(&ctx, task.project, q, &headers).await
 }
 
-pub async fn for_project(State(ctx): State<Context>, Path(project): Path<u64>, Query(q): Query<ResolveQuery>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn for_project(
+    State(ctx): State<Context>,
+    Path(project): Path<u64>,
+    Query(q): Query<ResolveQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     if ctx.state.get_project(project).await?.is_none() {
         return Err(ApiError::not_found(format!("Project {project}")));
     }
     resolve(&ctx, project, q, &headers).await
 }
 
-async fn resolve(ctx: &Context, project: u64, q: ResolveQuery, headers: &HeaderMap) -> ApiResult<Response> {
-    let raw = q.fileuri.ok_or_else(|| ApiError::validation("fileuri", "This query parameter is required."))?;
+async fn resolve(
+    ctx: &Context,
+    project: u64,
+    q: ResolveQuery,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let raw = q
+        .fileuri
+        .ok_or_else(|| ApiError::validation("fileuri", "This query parameter is required."))?;
     let uri = decode_fileuri(&raw).ok_or_else(|| ApiError::not_found("Storage URI"))?;
-    let storages = ctx.state.list_storages(project, StorageRole::Import).await?;
+    let storages = ctx
+        .state
+        .list_storages(project, StorageRole::Import)
+        .await?;
     let found = storages.iter().find_map(|s| {
         let ty = storage_type_of(s).ok()?;
         ty.resolve_key(&s.settings, &uri).map(|key| (s, ty, key))
     });
     let Some((storage, ty, key)) = found else {
-        return Err(ApiError::not_found(format!("A storage of project {project} serving {uri}")));
+        return Err(ApiError::not_found(format!(
+            "A storage of project {project} serving {uri}"
+        )));
     };
     let backend = ctx.backend(storage)?;
     if let Some(ttl) = ty.presign(&storage.settings) {
-        let presigner = backend.presigner().ok_or_else(|| ApiError::not_found("A pre-signing storage"))?;
+        let presigner = backend
+            .presigner()
+            .ok_or_else(|| ApiError::not_found("A pre-signing storage"))?;
         let url = presigner
             .presign_get(&key, ttl, Some(&content_type(&key)))
             .await
@@ -54,7 +82,10 @@ async fn resolve(ctx: &Context, project: u64, q: ResolveQuery, headers: &HeaderM
     }
     let options = StreamOptions {
         max_range: Some(ctx.settings.resolver.max_range_size),
-        cache_control: &format!("private, max-age={}, must-revalidate", ctx.settings.resolver.cache_timeout),
+        cache_control: &format!(
+            "private, max-age={}, must-revalidate",
+            ctx.settings.resolver.cache_timeout
+        ),
         etag: &strong_etag,
         not_modified_with_range: false,
     };
@@ -69,7 +100,9 @@ async fn resolve(ctx: &Context, project: u64, q: ResolveQuery, headers: &HeaderM
 }
 
 fn strong_etag(meta: &ObjectMeta) -> Option<String> {
-    meta.etag.as_ref().map(|e| format!("\"{}\"", e.trim_matches('"')))
+    meta.etag
+        .as_ref()
+        .map(|e| format!("\"{}\"", e.trim_matches('"')))
 }
 
 /// 303 to the pre-signed URL, cacheable by nobody (Label Studio's contract).

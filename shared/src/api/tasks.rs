@@ -34,8 +34,14 @@ pub struct TaskView {
 
 impl TaskView {
     pub async fn load(ctx: &Context, project: Project) -> ApiResult<Self> {
-        let storages = ctx.state.list_storages(project.id, StorageRole::Import).await?;
-        Ok(TaskView { project, storages: storages.into_iter().map(|s| (s.id, s)).collect() })
+        let storages = ctx
+            .state
+            .list_storages(project.id, StorageRole::Import)
+            .await?;
+        Ok(TaskView {
+            project,
+            storages: storages.into_iter().map(|s| (s.id, s)).collect(),
+        })
     }
 
     fn serves(&self, uri: &str) -> bool {
@@ -47,7 +53,11 @@ impl TaskView {
     fn storage_filename(&self, task: &Task) -> Option<String> {
         let source = task.source.as_ref()?;
         let storage = self.storages.get(&source.storage)?;
-        Some(storage_type_of(storage).ok()?.storage_filename(&storage.settings, &source.key))
+        Some(
+            storage_type_of(storage)
+                .ok()?
+                .storage_filename(&storage.settings, &source.key),
+        )
     }
 
     /// One task's JSON.
@@ -55,11 +65,19 @@ impl TaskView {
         let mut fields = task.ls_fields();
         let mut data = task.data.clone();
         rename_undefined(&mut data, &self.project.label_config);
-        rewrite_uris(&mut data, task.id, &ctx.settings.hostname, &|uri| self.serves(uri));
+        rewrite_uris(&mut data, task.id, &ctx.settings.hostname, &|uri| {
+            self.serves(uri)
+        });
         fields.insert("data".into(), data);
         fields.insert("predictions".into(), Value::Array(task.predictions.clone()));
-        fields.insert("annotations".into(), Value::Array(annotations.iter().map(annotation_json).collect()));
-        fields.insert("storage_filename".into(), json!(self.storage_filename(task)));
+        fields.insert(
+            "annotations".into(),
+            Value::Array(annotations.iter().map(annotation_json).collect()),
+        );
+        fields.insert(
+            "storage_filename".into(),
+            json!(self.storage_filename(task)),
+        );
         Value::Object(fields)
     }
 }
@@ -73,21 +91,38 @@ pub fn annotation_json(a: &Annotation) -> Value {
 }
 
 /// `GET /api/tasks?project=&page=&page_size=` (or `&after=`): `{tasks, total, …}`.
-pub async fn list(State(ctx): State<Context>, Query(q): Query<TaskQuery>) -> ApiResult<Json<Value>> {
-    let project_id = q.project.ok_or_else(|| ApiError::validation("project", "This field is required."))?;
+pub async fn list(
+    State(ctx): State<Context>,
+    Query(q): Query<TaskQuery>,
+) -> ApiResult<Json<Value>> {
+    let project_id = q
+        .project
+        .ok_or_else(|| ApiError::validation("project", "This field is required."))?;
     list_project_tasks(&ctx, project_id, q).await
 }
 
 /// `GET /api/projects/<id>/tasks`.
-pub async fn list_of_project(State(ctx): State<Context>, Path(id): Path<u64>, Query(q): Query<TaskQuery>) -> ApiResult<Json<Value>> {
+pub async fn list_of_project(
+    State(ctx): State<Context>,
+    Path(id): Path<u64>,
+    Query(q): Query<TaskQuery>,
+) -> ApiResult<Json<Value>> {
     list_project_tasks(&ctx, id, q).await
 }
 
-async fn list_project_tasks(ctx: &Context, project_id: u64, q: TaskQuery) -> ApiResult<Json<Value>> {
+async fn list_project_tasks(
+    ctx: &Context,
+    project_id: u64,
+    q: TaskQuery,
+) -> ApiResult<Json<Value>> {
     let view = TaskView::load(ctx, get_project(ctx, project_id).await?).await?;
     let page_size = q.page_size.unwrap_or(100).clamp(1, MAX_PAGE_SIZE);
     let tasks = match q.after {
-        Some(after) => ctx.state.list_tasks(project_id, Some(after), page_size).await?,
+        Some(after) => {
+            ctx.state
+                .list_tasks(project_id, Some(after), page_size)
+                .await?
+        }
         None => nth_page(ctx, project_id, q.page.unwrap_or(1).max(1), page_size).await?,
     };
     let mut out = Vec::with_capacity(tasks.len());
@@ -96,11 +131,18 @@ async fn list_project_tasks(ctx: &Context, project_id: u64, q: TaskQuery) -> Api
         out.push(view.task_json(ctx, task, &annotations));
     }
     let total = ctx.state.count_tasks(project_id).await?;
-    Ok(Json(json!({"tasks": out, "total": total, "total_annotations": null, "total_predictions": null})))
+    Ok(Json(
+        json!({"tasks": out, "total": total, "total_annotations": null, "total_predictions": null}),
+    ))
 }
 
 /// Page `page` (1-based) by walking the id cursor; deep pages cost their offset.
-async fn nth_page(ctx: &Context, project: u64, page: usize, page_size: usize) -> ApiResult<Vec<Task>> {
+async fn nth_page(
+    ctx: &Context,
+    project: u64,
+    page: usize,
+    page_size: usize,
+) -> ApiResult<Vec<Task>> {
     let mut after = None;
     for _ in 1..page {
         let skipped = ctx.state.list_tasks(project, after, page_size).await?;
@@ -114,7 +156,11 @@ async fn nth_page(ctx: &Context, project: u64, page: usize, page_size: usize) ->
 
 /// `GET /api/tasks/<id>`.
 pub async fn get_one(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResult<Json<Value>> {
-    let task = ctx.state.get_task(id).await?.ok_or_else(|| ApiError::not_found(format!("Task {id}")))?;
+    let task = ctx
+        .state
+        .get_task(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Task {id}")))?;
     let view = TaskView::load(&ctx, get_project(&ctx, task.project).await?).await?;
     let annotations = ctx.state.list_task_annotations(id).await?;
     Ok(Json(view.task_json(&ctx, &task, &annotations)))

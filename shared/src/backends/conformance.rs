@@ -17,24 +17,54 @@ pub async fn run_all(store: &dyn ObjectStore, prefix: &str) {
 }
 
 async fn put(store: &dyn ObjectStore, key: &str, body: &str) {
-    store.put(key, Bytes::from(body.to_owned())).await.unwrap_or_else(|e| panic!("put {key}: {e}"));
+    store
+        .put(key, Bytes::from(body.to_owned()))
+        .await
+        .unwrap_or_else(|e| panic!("put {key}: {e}"));
 }
 
-async fn read(store: &dyn ObjectStore, key: &str, range: Option<ByteRange>) -> (std::ops::Range<u64>, String) {
-    let got = store.get(key, range).await.unwrap_or_else(|e| panic!("get {key} {range:?}: {e}"));
+async fn read(
+    store: &dyn ObjectStore,
+    key: &str,
+    range: Option<ByteRange>,
+) -> (std::ops::Range<u64>, String) {
+    let got = store
+        .get(key, range)
+        .await
+        .unwrap_or_else(|e| panic!("get {key} {range:?}: {e}"));
     let served = got.range.clone();
-    let bytes = got.bytes().await.unwrap_or_else(|e| panic!("read body of {key}: {e}"));
+    let bytes = got
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("read body of {key}: {e}"));
     (served, String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Every key under `prefix`, following continuations with pages of `max_keys`.
-pub async fn list_all(store: &dyn ObjectStore, prefix: &str, recursive: bool, max_keys: usize) -> Vec<String> {
+pub async fn list_all(
+    store: &dyn ObjectStore,
+    prefix: &str,
+    recursive: bool,
+    max_keys: usize,
+) -> Vec<String> {
     let mut keys = Vec::new();
     let mut next: Option<String> = None;
     loop {
-        let request = ListRequest { prefix, recursive, continuation: next.as_deref(), max_keys };
-        let page = store.list_page(request).await.unwrap_or_else(|e| panic!("list {prefix}: {e}"));
-        assert!(page.objects.len() <= max_keys, "page of {} keys exceeds max_keys {max_keys}", page.objects.len());
+        let request = ListRequest {
+            prefix,
+            recursive,
+            continuation: next.as_deref(),
+            max_keys,
+        };
+        let page = store
+            .list_page(request)
+            .await
+            .unwrap_or_else(|e| panic!("list {prefix}: {e}"));
+        assert!(
+            page.objects.len() <= max_keys,
+            "page of {} keys exceeds max_keys {max_keys}",
+            page.objects.len()
+        );
         keys.extend(page.objects.into_iter().map(|o| o.key));
         match page.next {
             Some(n) => next = Some(n),
@@ -49,32 +79,79 @@ pub async fn put_get_overwrite_delete(store: &dyn ObjectStore, prefix: &str) {
     assert_eq!(read(store, &key, None).await, (0..5, "first".to_owned()));
     put(store, &key, "second!").await;
     assert_eq!(read(store, &key, None).await.1, "second!", "put overwrites");
-    let head = store.head(&key).await.unwrap_or_else(|e| panic!("head {key}: {e}"));
+    let head = store
+        .head(&key)
+        .await
+        .unwrap_or_else(|e| panic!("head {key}: {e}"));
     assert_eq!((head.key.as_str(), head.size), (key.as_str(), 7));
     let nested = format!("{prefix}deep/er/x.bin");
     put(store, &nested, "").await;
-    assert_eq!(read(store, &nested, None).await, (0..0, String::new()), "empty objects read empty");
-    store.delete(&key).await.unwrap_or_else(|e| panic!("delete {key}: {e}"));
-    assert!(matches!(store.get(&key, None).await, Err(BackendError::NotFound { .. })), "deleted object is gone");
-    store.delete(&key).await.unwrap_or_else(|e| panic!("deleting a missing key must succeed: {e}"));
+    assert_eq!(
+        read(store, &nested, None).await,
+        (0..0, String::new()),
+        "empty objects read empty"
+    );
+    store
+        .delete(&key)
+        .await
+        .unwrap_or_else(|e| panic!("delete {key}: {e}"));
+    assert!(
+        matches!(
+            store.get(&key, None).await,
+            Err(BackendError::NotFound { .. })
+        ),
+        "deleted object is gone"
+    );
+    store
+        .delete(&key)
+        .await
+        .unwrap_or_else(|e| panic!("deleting a missing key must succeed: {e}"));
 }
 
 pub async fn missing_objects_are_not_found(store: &dyn ObjectStore, prefix: &str) {
     let key = format!("{prefix}nothing-here");
-    assert!(matches!(store.get(&key, None).await, Err(BackendError::NotFound { .. })), "get of a missing key");
-    assert!(matches!(store.head(&key).await, Err(BackendError::NotFound { .. })), "head of a missing key");
+    assert!(
+        matches!(
+            store.get(&key, None).await,
+            Err(BackendError::NotFound { .. })
+        ),
+        "get of a missing key"
+    );
+    assert!(
+        matches!(store.head(&key).await, Err(BackendError::NotFound { .. })),
+        "head of a missing key"
+    );
 }
 
 pub async fn ranges(store: &dyn ObjectStore, prefix: &str) {
     let key = format!("{prefix}digits.txt");
     put(store, &key, "0123456789").await;
     let range = |start, end| Some(ByteRange { start, end });
-    assert_eq!(read(store, &key, range(2, Some(4))).await, (2..5, "234".to_owned()), "inclusive end");
-    assert_eq!(read(store, &key, range(7, None)).await, (7..10, "789".to_owned()), "open end");
-    assert_eq!(read(store, &key, range(8, Some(100))).await, (8..10, "89".to_owned()), "end clamped");
-    assert_eq!(read(store, &key, range(0, Some(0))).await, (0..1, "0".to_owned()), "one byte");
+    assert_eq!(
+        read(store, &key, range(2, Some(4))).await,
+        (2..5, "234".to_owned()),
+        "inclusive end"
+    );
+    assert_eq!(
+        read(store, &key, range(7, None)).await,
+        (7..10, "789".to_owned()),
+        "open end"
+    );
+    assert_eq!(
+        read(store, &key, range(8, Some(100))).await,
+        (8..10, "89".to_owned()),
+        "end clamped"
+    );
+    assert_eq!(
+        read(store, &key, range(0, Some(0))).await,
+        (0..1, "0".to_owned()),
+        "one byte"
+    );
     let past = store.get(&key, range(10, None)).await;
-    assert!(matches!(past, Err(BackendError::InvalidRange { size: 10, .. })), "start past the end: {past:?}");
+    assert!(
+        matches!(past, Err(BackendError::InvalidRange { size: 10, .. })),
+        "start past the end: {past:?}"
+    );
 }
 
 pub async fn listing_pages_in_byte_order(store: &dyn ObjectStore, prefix: &str) {
@@ -91,27 +168,67 @@ pub async fn listing_pages_in_byte_order(store: &dyn ObjectStore, prefix: &str) 
 }
 
 pub async fn recursive_and_direct_children(store: &dyn ObjectStore, prefix: &str) {
-    for name in ["image1.jpg", "sub/image1.jpg", "sub/image2.jpg", "sub/another/image2.jpg"] {
+    for name in [
+        "image1.jpg",
+        "sub/image1.jpg",
+        "sub/image2.jpg",
+        "sub/another/image2.jpg",
+    ] {
         put(store, &format!("{prefix}{name}"), name).await;
     }
     let direct = list_all(store, prefix, false, 2).await;
-    assert_eq!(direct, vec![format!("{prefix}image1.jpg")], "non-recursive lists direct children only");
-    assert_eq!(list_all(store, prefix, true, 2).await.len(), 4, "recursive lists everything");
+    assert_eq!(
+        direct,
+        vec![format!("{prefix}image1.jpg")],
+        "non-recursive lists direct children only"
+    );
+    assert_eq!(
+        list_all(store, prefix, true, 2).await.len(),
+        4,
+        "recursive lists everything"
+    );
     let sub = list_all(store, &format!("{prefix}sub/"), false, 10).await;
-    assert_eq!(sub, vec![format!("{prefix}sub/image1.jpg"), format!("{prefix}sub/image2.jpg")]);
-    assert_eq!(list_all(store, &format!("{prefix}sub/"), true, 10).await.len(), 3);
+    assert_eq!(
+        sub,
+        vec![
+            format!("{prefix}sub/image1.jpg"),
+            format!("{prefix}sub/image2.jpg")
+        ]
+    );
+    assert_eq!(
+        list_all(store, &format!("{prefix}sub/"), true, 10)
+            .await
+            .len(),
+        3
+    );
 }
 
 pub async fn partial_name_prefix(store: &dyn ObjectStore, prefix: &str) {
     for name in ["image1.jpg", "img.png", "other.jpg"] {
         put(store, &format!("{prefix}{name}"), name).await;
     }
-    assert_eq!(list_all(store, &format!("{prefix}im"), false, 10).await.len(), 2);
-    assert_eq!(list_all(store, &format!("{prefix}ima"), true, 10).await, vec![format!("{prefix}image1.jpg")]);
+    assert_eq!(
+        list_all(store, &format!("{prefix}im"), false, 10)
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        list_all(store, &format!("{prefix}ima"), true, 10).await,
+        vec![format!("{prefix}image1.jpg")]
+    );
 }
 
 pub async fn empty_prefix_lists_nothing(store: &dyn ObjectStore, prefix: &str) {
-    let request = ListRequest { prefix, recursive: true, continuation: None, max_keys: 10 };
-    let page = store.list_page(request).await.unwrap_or_else(|e| panic!("list of an empty prefix: {e}"));
+    let request = ListRequest {
+        prefix,
+        recursive: true,
+        continuation: None,
+        max_keys: 10,
+    };
+    let page = store
+        .list_page(request)
+        .await
+        .unwrap_or_else(|e| panic!("list of an empty prefix: {e}"));
     assert_eq!((page.objects.len(), page.next), (0, None));
 }

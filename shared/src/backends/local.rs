@@ -34,16 +34,25 @@ pub struct LocalBackend {
 
 impl LocalBackend {
     pub fn new(root: PathBuf) -> Self {
-        LocalBackend { root, cache: Arc::default() }
+        LocalBackend {
+            root,
+            cache: Arc::default(),
+        }
     }
 
     /// The file a key names, refusing keys that could leave the root.
     fn path_of(&self, key: &str) -> Result<PathBuf, BackendError> {
-        let invalid = |reason| BackendError::InvalidKey { key: key.to_owned(), reason };
+        let invalid = |reason| BackendError::InvalidKey {
+            key: key.to_owned(),
+            reason,
+        };
         if key.is_empty() || key.contains('\0') || key.contains('\\') {
             return Err(invalid("empty, or contains NUL or a backslash"));
         }
-        if key.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        if key
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        {
             return Err(invalid("absolute, or has empty, `.` or `..` components"));
         }
         Ok(self.root.join(key))
@@ -52,16 +61,26 @@ impl LocalBackend {
 
 fn io_error(operation: &'static str, key: &str, source: std::io::Error) -> BackendError {
     match source.kind() {
-        std::io::ErrorKind::NotFound => BackendError::NotFound { key: key.to_owned() },
-        std::io::ErrorKind::PermissionDenied => {
-            BackendError::PermissionDenied { what: key.to_owned(), detail: source.to_string() }
-        }
-        _ => BackendError::Io { operation, key: key.to_owned(), source },
+        std::io::ErrorKind::NotFound => BackendError::NotFound {
+            key: key.to_owned(),
+        },
+        std::io::ErrorKind::PermissionDenied => BackendError::PermissionDenied {
+            what: key.to_owned(),
+            detail: source.to_string(),
+        },
+        _ => BackendError::Io {
+            operation,
+            key: key.to_owned(),
+            source,
+        },
     }
 }
 
 fn join_error(operation: &'static str, error: tokio::task::JoinError) -> BackendError {
-    BackendError::Service { operation, source: Box::new(error) }
+    BackendError::Service {
+        operation,
+        source: Box::new(error),
+    }
 }
 
 fn meta_of(key: &str, metadata: &Metadata) -> ObjectMeta {
@@ -79,9 +98,13 @@ fn meta_of(key: &str, metadata: &Metadata) -> ObjectMeta {
 
 /// A regular file that is not a symlink, or `NotFound`.
 async fn file_metadata(path: &Path, key: &str) -> Result<Metadata, BackendError> {
-    let metadata = tokio::fs::symlink_metadata(path).await.map_err(|e| io_error("head", key, e))?;
+    let metadata = tokio::fs::symlink_metadata(path)
+        .await
+        .map_err(|e| io_error("head", key, e))?;
     if !metadata.is_file() {
-        return Err(BackendError::NotFound { key: key.to_owned() });
+        return Err(BackendError::NotFound {
+            key: key.to_owned(),
+        });
     }
     Ok(metadata)
 }
@@ -97,7 +120,9 @@ impl ObjectStore for LocalBackend {
             max_keys: request.max_keys.max(1),
             cache: self.cache.clone(),
         };
-        tokio::task::spawn_blocking(move || walk.run()).await.map_err(|e| join_error("list", e))?
+        tokio::task::spawn_blocking(move || walk.run())
+            .await
+            .map_err(|e| join_error("list", e))?
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta, BackendError> {
@@ -112,26 +137,45 @@ impl ObjectStore for LocalBackend {
         let served = match range {
             None => 0..size,
             Some(r) if r.start >= size && !(size == 0 && r.start == 0) => {
-                return Err(BackendError::InvalidRange { key: key.to_owned(), start: r.start, size });
+                return Err(BackendError::InvalidRange {
+                    key: key.to_owned(),
+                    start: r.start,
+                    size,
+                });
             }
             Some(r) => r.start..r.end.map_or(size, |e| e.saturating_add(1).min(size)),
         };
-        let mut file = tokio::fs::File::open(&path).await.map_err(|e| io_error("open", key, e))?;
+        let mut file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| io_error("open", key, e))?;
         if served.start > 0 {
-            file.seek(std::io::SeekFrom::Start(served.start)).await.map_err(|e| io_error("seek", key, e))?;
+            file.seek(std::io::SeekFrom::Start(served.start))
+                .await
+                .map_err(|e| io_error("seek", key, e))?;
         }
         let owned_key = key.to_owned();
-        let reader = tokio_util::io::ReaderStream::with_capacity(file.take(served.end - served.start), READ_CHUNK);
-        let body = reader.map(move |chunk| chunk.map_err(|e| io_error("read", &owned_key, e))).boxed();
-        Ok(GetResult { meta, range: served, body })
+        let reader = tokio_util::io::ReaderStream::with_capacity(
+            file.take(served.end - served.start),
+            READ_CHUNK,
+        );
+        let body = reader
+            .map(move |chunk| chunk.map_err(|e| io_error("read", &owned_key, e)))
+            .boxed();
+        Ok(GetResult {
+            meta,
+            range: served,
+            body,
+        })
     }
 
     async fn put(&self, key: &str, body: Bytes) -> Result<(), BackendError> {
         let path = self.path_of(key)?;
         let owned_key = key.to_owned();
-        tokio::task::spawn_blocking(move || write_atomically(&path, &body).map_err(|e| io_error("put", &owned_key, e)))
-            .await
-            .map_err(|e| join_error("put", e))?
+        tokio::task::spawn_blocking(move || {
+            write_atomically(&path, &body).map_err(|e| io_error("put", &owned_key, e))
+        })
+        .await
+        .map_err(|e| join_error("put", e))?
     }
 
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
@@ -147,7 +191,10 @@ impl ObjectStore for LocalBackend {
 fn write_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temporary = parent.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
     std::fs::write(&temporary, body)?;
     std::fs::rename(&temporary, path).inspect_err(|_| {
@@ -175,8 +222,16 @@ impl DirCache {
     /// same tick as the listing may show up one listing late.)
     fn entries(cache: &Mutex<DirCache>, dir: &Path) -> std::io::Result<Arc<Vec<(String, bool)>>> {
         let modified = std::fs::metadata(dir)?.modified().ok();
-        let lock = || cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(cached) = lock().listings.iter().find(|l| l.path == dir && modified.is_some() && l.modified == modified) {
+        let lock = || {
+            cache
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some(cached) = lock()
+            .listings
+            .iter()
+            .find(|l| l.path == dir && modified.is_some() && l.modified == modified)
+        {
             return Ok(cached.entries.clone());
         }
         let entries = Arc::new(read_sorted(dir)?);
@@ -185,7 +240,11 @@ impl DirCache {
         if guard.listings.len() == CACHED_DIRECTORIES {
             guard.listings.pop_front();
         }
-        guard.listings.push_back(DirListing { path: dir.to_owned(), modified, entries: entries.clone() });
+        guard.listings.push_back(DirListing {
+            path: dir.to_owned(),
+            modified,
+            entries: entries.clone(),
+        });
         Ok(entries)
     }
 }
@@ -197,7 +256,9 @@ fn read_sorted(dir: &Path) -> std::io::Result<Vec<(String, bool)>> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let file_type = entry.file_type()?;
-        let Some(name) = entry.file_name().to_str().map(str::to_owned) else { continue };
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
         if name.starts_with('.') && name.ends_with(".tmp") {
             continue;
         }
@@ -228,16 +289,25 @@ impl Walk {
             Some(i) => (&self.prefix[..=i], &self.prefix[i + 1..]),
             None => ("", self.prefix.as_str()),
         };
-        let dir = if dir_part.is_empty() { self.root.clone() } else { self.root.join(dir_part.trim_end_matches('/')) };
+        let dir = if dir_part.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(dir_part.trim_end_matches('/'))
+        };
         if !dir_part.is_empty() && dir_part.split('/').any(|c| c == ".." || c == ".") {
-            return Err(BackendError::InvalidKey { key: self.prefix.clone(), reason: "prefix has `.` or `..` components" });
+            return Err(BackendError::InvalidKey {
+                key: self.prefix.clone(),
+                reason: "prefix has `.` or `..` components",
+            });
         }
         let mut page = ListPage::default();
         let mut more = false;
         match self.visit(&dir, dir_part, name_start, &mut page.objects, &mut more) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !dir_part.is_empty() => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(BackendError::NotFound { key: self.root.to_string_lossy().into_owned() });
+                return Err(BackendError::NotFound {
+                    key: self.root.to_string_lossy().into_owned(),
+                });
             }
             Err(e) => return Err(io_error("list", &self.prefix, e)),
             Ok(()) => {}
@@ -250,7 +320,14 @@ impl Walk {
 
     /// Visits `dir` (whose keys start with `key_prefix`); only names starting with
     /// `name_start` (the prefix's last part, at the top level) are taken.
-    fn visit(&self, dir: &Path, key_prefix: &str, name_start: &str, out: &mut Vec<ObjectMeta>, more: &mut bool) -> std::io::Result<()> {
+    fn visit(
+        &self,
+        dir: &Path,
+        key_prefix: &str,
+        name_start: &str,
+        out: &mut Vec<ObjectMeta>,
+        more: &mut bool,
+    ) -> std::io::Result<()> {
         let entries = DirCache::entries(&self.cache, dir)?;
         let after = self.after.as_deref();
         let first = match after {
@@ -258,7 +335,11 @@ impl Walk {
             Some(after) if after.starts_with(key_prefix) => {
                 let rest = &after[key_prefix.len()..];
                 entries.partition_point(|(name, is_dir)| {
-                    if *is_dir { name.as_str() < rest && !rest.starts_with(name.as_str()) } else { name.as_str() <= rest }
+                    if *is_dir {
+                        name.as_str() < rest && !rest.starts_with(name.as_str())
+                    } else {
+                        name.as_str() <= rest
+                    }
                 })
             }
             _ => 0,
@@ -312,8 +393,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalBackend::new(dir.path().join("inner"));
         for key in ["../x", "/etc/passwd", "a/../../x", "a/./b", "", "a\\b"] {
-            assert!(matches!(store.get(key, None).await, Err(BackendError::InvalidKey { .. })), "{key}");
-            assert!(matches!(store.put(key, Bytes::new()).await, Err(BackendError::InvalidKey { .. })), "{key}");
+            assert!(
+                matches!(
+                    store.get(key, None).await,
+                    Err(BackendError::InvalidKey { .. })
+                ),
+                "{key}"
+            );
+            assert!(
+                matches!(
+                    store.put(key, Bytes::new()).await,
+                    Err(BackendError::InvalidKey { .. })
+                ),
+                "{key}"
+            );
         }
     }
 
@@ -326,9 +419,20 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("secret"), root.join("link")).unwrap();
         std::os::unix::fs::symlink(dir.path(), root.join("dirlink")).unwrap();
         let store = LocalBackend::new(root);
-        let page = store.list_page(ListRequest { prefix: "", recursive: true, continuation: None, max_keys: 10 }).await.unwrap();
+        let page = store
+            .list_page(ListRequest {
+                prefix: "",
+                recursive: true,
+                continuation: None,
+                max_keys: 10,
+            })
+            .await
+            .unwrap();
         assert!(page.objects.is_empty(), "{page:?}");
-        assert!(matches!(store.get("link", None).await, Err(BackendError::NotFound { .. })));
+        assert!(matches!(
+            store.get("link", None).await,
+            Err(BackendError::NotFound { .. })
+        ));
     }
 
     #[tokio::test]
@@ -342,7 +446,12 @@ mod tests {
         let mut next: Option<String> = None;
         let mut pages = 0;
         loop {
-            let request = ListRequest { prefix: "", recursive: false, continuation: next.as_deref(), max_keys: 1000 };
+            let request = ListRequest {
+                prefix: "",
+                recursive: false,
+                continuation: next.as_deref(),
+                max_keys: 1000,
+            };
             let page = store.list_page(request).await.unwrap();
             pages += 1;
             keys.extend(page.objects.into_iter().map(|o| o.key));
@@ -355,7 +464,12 @@ mod tests {
         assert!(keys.windows(2).all(|w| w[0] < w[1]));
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(dir.path().join("g-new"), "x").unwrap();
-        let request = ListRequest { prefix: "g", recursive: false, continuation: None, max_keys: 10 };
+        let request = ListRequest {
+            prefix: "g",
+            recursive: false,
+            continuation: None,
+            max_keys: 10,
+        };
         let page = store.list_page(request).await.unwrap();
         assert_eq!(page.objects.len(), 1, "the cache must not hide a new file");
     }
@@ -363,7 +477,15 @@ mod tests {
     #[tokio::test]
     async fn a_missing_root_is_not_found() {
         let store = LocalBackend::new(PathBuf::from("/definitely/not/here"));
-        let request = ListRequest { prefix: "", recursive: true, continuation: None, max_keys: 10 };
-        assert!(matches!(store.list_page(request).await, Err(BackendError::NotFound { .. })));
+        let request = ListRequest {
+            prefix: "",
+            recursive: true,
+            continuation: None,
+            max_keys: 10,
+        };
+        assert!(matches!(
+            store.list_page(request).await,
+            Err(BackendError::NotFound { .. })
+        ));
     }
 }

@@ -56,13 +56,32 @@ mod tests {
     fn document_has_label_studio_fields_and_nested_task() {
         let t = now();
         let task = Task {
-            id: 7, project: 1, data: json!({"image": "x.png"}), meta: json!({}), allow_skip: true, inner_id: 7,
-            predictions: vec![], total_annotations: 1, cancelled_annotations: 0, total_predictions: 0,
-            is_labeled: true, source: None, created_at: t, updated_at: t,
+            id: 7,
+            project: 1,
+            data: json!({"image": "x.png"}),
+            meta: json!({}),
+            allow_skip: true,
+            inner_id: 7,
+            predictions: vec![],
+            total_annotations: 1,
+            cancelled_annotations: 0,
+            total_predictions: 0,
+            is_labeled: true,
+            source: None,
+            created_at: t,
+            updated_at: t,
         };
         let a = Annotation {
-            id: 3, task: 7, project: 1, result: json!([{"type": "choices"}]), was_cancelled: false,
-            ground_truth: false, lead_time: Some(1.5), completed_by: Some(1), created_at: t, updated_at: t,
+            id: 3,
+            task: 7,
+            project: 1,
+            result: json!([{"type": "choices"}]),
+            was_cancelled: false,
+            ground_truth: false,
+            lead_time: Some(1.5),
+            completed_by: Some(1),
+            created_at: t,
+            updated_at: t,
         };
         let doc = annotation_document(&a, &task);
         assert_eq!(doc["id"], 3);

@@ -8,13 +8,15 @@ pub use document::annotation_document;
 use futures::StreamExt;
 
 use crate::context::{Context, storage_type_of};
-use crate::model::{Annotation, AnnotationId, JobId, ProjectId, StorageId, StorageRecord, StorageRole};
+use crate::model::{
+    Annotation, AnnotationId, JobId, ProjectId, StorageId, StorageRecord, StorageRole,
+};
+use crate::model::{BatchId, BatchOutcome};
 use crate::storage_types::bool_setting;
 use crate::sync::fanout::{describe, running_job_storage};
 use crate::sync::finish::finish_job;
 use crate::sync::start::mark_in_progress;
 use crate::sync::{HandlerError, Message};
-use crate::model::{BatchId, BatchOutcome};
 
 /// Annotations per `ExportPage` message.
 const EXPORT_PAGE_SIZE: usize = 100;
@@ -28,8 +30,14 @@ pub async fn queue_annotation_change(
     annotation: AnnotationId,
     deleted: bool,
 ) -> Result<(), HandlerError> {
-    let message = Message::ExportAnnotation { project, annotation, deleted };
-    ctx.queue.send(message.queue(), vec![message.to_body()]).await?;
+    let message = Message::ExportAnnotation {
+        project,
+        annotation,
+        deleted,
+    };
+    ctx.queue
+        .send(message.queue(), vec![message.to_body()])
+        .await?;
     Ok(())
 }
 
@@ -41,14 +49,22 @@ pub async fn handle_export_annotation(
     annotation: AnnotationId,
     deleted: bool,
 ) -> Result<(), HandlerError> {
-    let targets = ctx.state.list_storages(project, StorageRole::Export).await?;
+    let targets = ctx
+        .state
+        .list_storages(project, StorageRole::Export)
+        .await?;
     if deleted {
-        for storage in targets.iter().filter(|s| bool_setting(&s.settings, "can_delete_objects")) {
+        for storage in targets
+            .iter()
+            .filter(|s| bool_setting(&s.settings, "can_delete_objects"))
+        {
             delete_annotation(ctx, storage, annotation).await?;
         }
         return Ok(());
     }
-    let Some(annotation) = ctx.state.get_annotation(annotation).await? else { return Ok(()) };
+    let Some(annotation) = ctx.state.get_annotation(annotation).await? else {
+        return Ok(());
+    };
     for storage in &targets {
         write_annotation(ctx, storage, &annotation).await?;
     }
@@ -56,14 +72,23 @@ pub async fn handle_export_annotation(
 }
 
 /// Writes one annotation into one target storage.
-pub async fn write_annotation(ctx: &Context, storage: &StorageRecord, annotation: &Annotation) -> Result<(), HandlerError> {
+pub async fn write_annotation(
+    ctx: &Context,
+    storage: &StorageRecord,
+    annotation: &Annotation,
+) -> Result<(), HandlerError> {
     let fail = |e: crate::storage_types::SettingsError| HandlerError::Backend {
         storage: storage.id,
-        source: crate::backends::BackendError::Service { operation: "open storage", source: Box::new(e) },
+        source: crate::backends::BackendError::Service {
+            operation: "open storage",
+            source: Box::new(e),
+        },
     };
     let ty = storage_type_of(storage).map_err(fail)?;
     let backend = ctx.backend(storage).map_err(fail)?;
-    let Some(task) = ctx.state.get_task(annotation.task).await? else { return Ok(()) };
+    let Some(task) = ctx.state.get_task(annotation.task).await? else {
+        return Ok(());
+    };
     let document = annotation_document(annotation, &task);
     let body = if ty.pretty_export() {
         serde_json::to_vec_pretty(&document)
@@ -71,18 +96,37 @@ pub async fn write_annotation(ctx: &Context, storage: &StorageRecord, annotation
         serde_json::to_vec(&document)
     }?;
     let key = ty.export_key(&storage.settings, annotation.id);
-    backend.put(&key, body.into()).await.map_err(|source| HandlerError::Backend { storage: storage.id, source })
+    backend
+        .put(&key, body.into())
+        .await
+        .map_err(|source| HandlerError::Backend {
+            storage: storage.id,
+            source,
+        })
 }
 
-async fn delete_annotation(ctx: &Context, storage: &StorageRecord, annotation: AnnotationId) -> Result<(), HandlerError> {
+async fn delete_annotation(
+    ctx: &Context,
+    storage: &StorageRecord,
+    annotation: AnnotationId,
+) -> Result<(), HandlerError> {
     let fail = |e: crate::storage_types::SettingsError| HandlerError::Backend {
         storage: storage.id,
-        source: crate::backends::BackendError::Service { operation: "open storage", source: Box::new(e) },
+        source: crate::backends::BackendError::Service {
+            operation: "open storage",
+            source: Box::new(e),
+        },
     };
     let ty = storage_type_of(storage).map_err(fail)?;
     let backend = ctx.backend(storage).map_err(fail)?;
     let key = ty.export_key(&storage.settings, annotation);
-    backend.delete(&key).await.map_err(|source| HandlerError::Backend { storage: storage.id, source })
+    backend
+        .delete(&key)
+        .await
+        .map_err(|source| HandlerError::Backend {
+            storage: storage.id,
+            source,
+        })
 }
 
 /// `ExportPage`: one page of an export sync; announces the next page before writing.
@@ -93,30 +137,50 @@ pub async fn handle_export_page(
     page: u64,
     after: Option<AnnotationId>,
 ) -> Result<(), HandlerError> {
-    let Some(storage) = running_job_storage(ctx, job, storage_id).await? else { return Ok(()) };
+    let Some(storage) = running_job_storage(ctx, job, storage_id).await? else {
+        return Ok(());
+    };
     if page == 0 {
         mark_in_progress(ctx, &storage, job).await?;
     }
-    let annotations = ctx.state.list_annotations(storage.project, after, EXPORT_PAGE_SIZE).await?;
+    let annotations = ctx
+        .state
+        .list_annotations(storage.project, after, EXPORT_PAGE_SIZE)
+        .await?;
     let is_last = annotations.len() < EXPORT_PAGE_SIZE;
     ctx.state.record_page(job, page, 1, is_last).await?;
     if let (false, Some(last)) = (is_last, annotations.last()) {
-        let next = Message::ExportPage { job, storage: storage.id, page: page + 1, after: Some(last.id) };
+        let next = Message::ExportPage {
+            job,
+            storage: storage.id,
+            page: page + 1,
+            after: Some(last.id),
+        };
         ctx.queue.send(next.queue(), vec![next.to_body()]).await?;
     }
     let label = describe(&storage);
     let storage = &storage;
-    let writes: Vec<_> = annotations.iter().map(|a| async move { (a.id, write_annotation(ctx, storage, a).await) }).collect();
-    let results: Vec<(AnnotationId, Result<(), HandlerError>)> =
-        futures::stream::iter(writes).buffer_unordered(WRITES_IN_FLIGHT).collect().await;
+    let writes: Vec<_> = annotations
+        .iter()
+        .map(|a| async move { (a.id, write_annotation(ctx, storage, a).await) })
+        .collect();
+    let results: Vec<(AnnotationId, Result<(), HandlerError>)> = futures::stream::iter(writes)
+        .buffer_unordered(WRITES_IN_FLIGHT)
+        .collect()
+        .await;
     let mut outcome = BatchOutcome::default();
     for (id, result) in results {
         match result {
             Ok(()) => outcome.created += 1,
-            Err(e) => outcome.errors.push(format!("{label}: annotation {id}: {e}")),
+            Err(e) => outcome
+                .errors
+                .push(format!("{label}: annotation {id}: {e}")),
         }
     }
-    let progress = ctx.state.record_batch(job, BatchId { page, batch: 0 }, outcome).await?;
+    let progress = ctx
+        .state
+        .record_batch(job, BatchId { page, batch: 0 }, outcome)
+        .await?;
     if progress.is_complete() {
         finish_job(ctx, &progress).await?;
     }

@@ -7,7 +7,7 @@ mod storage;
 mod task;
 
 pub use annotation::{Annotation, AnnotationPatch, NewAnnotation};
-pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, SyncJob, MAX_JOB_ERRORS};
+pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, SyncJob};
 pub use project::{NewProject, Project};
 pub use storage::{NewStorage, StorageRecord, StorageRole, SyncStatus};
 pub use task::{CreateOutcome, NewTask, Task, TaskSource, iso_time};

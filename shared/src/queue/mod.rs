@@ -86,8 +86,12 @@ pub trait Queue: Send + Sync {
     async fn ack(&self, queue: QueueName, receipt: &str) -> QueueResult<()>;
     /// Keeps a delivered message invisible for `visibility` from now (a long job's heartbeat);
     /// `Duration::ZERO` makes it visible again at once.
-    async fn extend(&self, queue: QueueName, receipt: &str, visibility: Duration)
-    -> QueueResult<()>;
+    async fn extend(
+        &self,
+        queue: QueueName,
+        receipt: &str,
+        visibility: Duration,
+    ) -> QueueResult<()>;
     /// Bodies of the messages that exhausted their receives, oldest first, at most `limit`.
     async fn dead_letters(&self, queue: QueueName, limit: usize) -> QueueResult<Vec<String>>;
 }

@@ -15,10 +15,17 @@ pub fn requested_range(header: Option<&str>, size: u64, max_len: Option<u64>) ->
     let range = if start.is_empty() {
         let suffix: u64 = end.parse().ok()?;
         let len = suffix.min(size).max(1);
-        ByteRange { start: size.saturating_sub(len), end: Some(size.saturating_sub(1)) }
+        ByteRange {
+            start: size.saturating_sub(len),
+            end: Some(size.saturating_sub(1)),
+        }
     } else {
         let start: u64 = start.parse().ok()?;
-        let end = if end.is_empty() { None } else { Some(end.parse::<u64>().ok()?) };
+        let end = if end.is_empty() {
+            None
+        } else {
+            Some(end.parse::<u64>().ok()?)
+        };
         if end.is_some_and(|e| e < start) {
             return None;
         }
@@ -29,9 +36,14 @@ pub fn requested_range(header: Option<&str>, size: u64, max_len: Option<u64>) ->
 
 /// Shortens a range to at most `max_len` bytes.
 fn cap(range: ByteRange, max_len: Option<u64>) -> ByteRange {
-    let Some(max_len) = max_len.filter(|m| *m > 0) else { return range };
+    let Some(max_len) = max_len.filter(|m| *m > 0) else {
+        return range;
+    };
     let limit = range.start.saturating_add(max_len - 1);
-    ByteRange { start: range.start, end: Some(range.end.map_or(limit, |e| e.min(limit))) }
+    ByteRange {
+        start: range.start,
+        end: Some(range.end.map_or(limit, |e| e.min(limit))),
+    }
 }
 
 #[cfg(test)]
@@ -53,15 +65,33 @@ mod tests {
         assert_eq!(requested_range(Some("bytes=2-1"), 10, None), None);
         assert_eq!(requested_range(Some("items=0-1"), 10, None), None);
         assert_eq!(requested_range(Some("bytes=x-1"), 10, None), None);
-        assert_eq!(requested_range(Some("bytes=1-2, 5-6"), 10, None), r(1, Some(2)));
+        assert_eq!(
+            requested_range(Some("bytes=1-2, 5-6"), 10, None),
+            r(1, Some(2))
+        );
     }
 
     #[test]
     fn caps_to_the_maximum_size() {
-        assert_eq!(requested_range(Some("bytes=0-"), 100, Some(8)), r(0, Some(7)));
-        assert_eq!(requested_range(Some("bytes=10-"), 100, Some(8)), r(10, Some(17)));
-        assert_eq!(requested_range(Some("bytes=10-12"), 100, Some(8)), r(10, Some(12)));
-        assert_eq!(requested_range(Some("bytes=10-50"), 100, Some(8)), r(10, Some(17)));
-        assert_eq!(requested_range(Some("bytes=-50"), 100, Some(8)), r(50, Some(57)));
+        assert_eq!(
+            requested_range(Some("bytes=0-"), 100, Some(8)),
+            r(0, Some(7))
+        );
+        assert_eq!(
+            requested_range(Some("bytes=10-"), 100, Some(8)),
+            r(10, Some(17))
+        );
+        assert_eq!(
+            requested_range(Some("bytes=10-12"), 100, Some(8)),
+            r(10, Some(12))
+        );
+        assert_eq!(
+            requested_range(Some("bytes=10-50"), 100, Some(8)),
+            r(10, Some(17))
+        );
+        assert_eq!(
+            requested_range(Some("bytes=-50"), 100, Some(8)),
+            r(50, Some(57))
+        );
     }
 }

@@ -15,21 +15,34 @@ use crate::sync::ingest::UNDEFINED_DATA_KEY;
 pub const STORAGE_SCHEMES: &[&str] = &["s3", "gs", "azure-blob", "azure-spi", "dbx"];
 
 static QUOTED_URI: LazyLock<Regex> = LazyLock::new(|| {
-    let schemes = STORAGE_SCHEMES.iter().map(|s| regex::escape(s)).collect::<Vec<_>>().join("|");
-    Regex::new(&format!(r#""((?:{schemes})://[^"=]*)"|'((?:{schemes})://[^'=]*)'"#)).expect("static regex")
+    let schemes = STORAGE_SCHEMES
+        .iter()
+        .map(|s| regex::escape(s))
+        .collect::<Vec<_>>()
+        .join("|");
+    Regex::new(&format!(
+        r#""((?:{schemes})://[^"=]*)"|'((?:{schemes})://[^'=]*)'"#
+    ))
+    .expect("static regex")
 });
 
-static DATA_VARIABLE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"value\s*=\s*["']\$([A-Za-z_][A-Za-z0-9_]*)"#).expect("static regex"));
+static DATA_VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"value\s*=\s*["']\$([A-Za-z_][A-Za-z0-9_]*)"#).expect("static regex")
+});
 
 /// The first `value="$name"` of a label config.
 pub fn first_data_key(label_config: &str) -> Option<&str> {
-    DATA_VARIABLE.captures(label_config).and_then(|c| c.get(1)).map(|m| m.as_str())
+    DATA_VARIABLE
+        .captures(label_config)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
 }
 
 /// Renames `$undefined$` to the config's first data key (when it has one and it is free).
 pub fn rename_undefined(data: &mut Value, label_config: &str) {
-    let (Some(key), Value::Object(map)) = (first_data_key(label_config), data) else { return };
+    let (Some(key), Value::Object(map)) = (first_data_key(label_config), data) else {
+        return;
+    };
     if map.contains_key(key) {
         return;
     }
@@ -46,19 +59,33 @@ pub fn rewrite_uris(value: &mut Value, task: u64, hostname: &str, serves: &dyn F
                 *text = rewritten;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_uris(v, task, hostname, serves)),
-        Value::Object(map) => map.values_mut().for_each(|v| rewrite_uris(v, task, hostname, serves)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| rewrite_uris(v, task, hostname, serves)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| rewrite_uris(v, task, hostname, serves)),
         _ => {}
     }
 }
 
 fn resolve_url(uri: &str, task: u64, hostname: &str) -> String {
-    format!("{hostname}/tasks/{task}/resolve/?fileuri={}", encode_fileuri(uri))
+    format!(
+        "{hostname}/tasks/{task}/resolve/?fileuri={}",
+        encode_fileuri(uri)
+    )
 }
 
-fn rewrite_string(text: &str, task: u64, hostname: &str, serves: &dyn Fn(&str) -> bool) -> Option<String> {
+fn rewrite_string(
+    text: &str,
+    task: u64,
+    hostname: &str,
+    serves: &dyn Fn(&str) -> bool,
+) -> Option<String> {
     let trimmed = text.trim();
-    let whole = STORAGE_SCHEMES.iter().any(|s| trimmed.starts_with(&format!("{s}://")));
+    let whole = STORAGE_SCHEMES
+        .iter()
+        .any(|s| trimmed.starts_with(&format!("{s}://")));
     if whole {
         return serves(trimmed).then(|| resolve_url(trimmed, task, hostname));
     }
@@ -69,7 +96,10 @@ fn rewrite_string(text: &str, task: u64, hostname: &str, serves: &dyn Fn(&str) -
     let out = QUOTED_URI.replace_all(text, |caps: &regex::Captures<'_>| {
         let whole_match = &caps[0];
         let quote = &whole_match[..1];
-        let uri = caps.get(1).or_else(|| caps.get(2)).map_or("", |m| m.as_str());
+        let uri = caps
+            .get(1)
+            .or_else(|| caps.get(2))
+            .map_or("", |m| m.as_str());
         if serves(uri) {
             changed = true;
             format!("{quote}{}{quote}", resolve_url(uri, task, hostname))
@@ -92,7 +122,10 @@ mod tests {
     #[test]
     fn renames_undefined_to_the_first_data_key() {
         let mut data = json!({"$undefined$": "s3://b/x.jpg"});
-        rename_undefined(&mut data, r#"<View><Image name="img" value="$image_url"/><Text value="$t"/></View>"#);
+        rename_undefined(
+            &mut data,
+            r#"<View><Image name="img" value="$image_url"/><Text value="$t"/></View>"#,
+        );
         assert_eq!(data, json!({"image_url": "s3://b/x.jpg"}));
         let mut untouched = json!({"$undefined$": 1});
         rename_undefined(&mut untouched, "<View/>");
@@ -109,11 +142,24 @@ mod tests {
             "plain": "http://ggg.com/image.jpg",
         });
         rewrite_uris(&mut data, 5, "", &only_bucket_b);
-        assert_eq!(data["image"], "/tasks/5/resolve/?fileuri=czM6Ly9iL2ltYWdlMS5qcGc=");
+        assert_eq!(
+            data["image"],
+            "/tasks/5/resolve/?fileuri=czM6Ly9iL2ltYWdlMS5qcGc="
+        );
         assert_eq!(data["other"], "s3://elsewhere/x.jpg");
-        assert_eq!(data["list"][0]["deep"], format!("/tasks/5/resolve/?fileuri={}", encode_fileuri("s3://b/d.png")));
+        assert_eq!(
+            data["list"][0]["deep"],
+            format!(
+                "/tasks/5/resolve/?fileuri={}",
+                encode_fileuri("s3://b/d.png")
+            )
+        );
         let html = data["html"].as_str().unwrap();
-        assert!(html.contains(&encode_fileuri("s3://b/a.jpg")) && html.contains(&encode_fileuri("s3://b/b c.jpg")), "{html}");
+        assert!(
+            html.contains(&encode_fileuri("s3://b/a.jpg"))
+                && html.contains(&encode_fileuri("s3://b/b c.jpg")),
+            "{html}"
+        );
         assert!(html.contains("\"gs://x/y\""));
         assert_eq!(data["plain"], "http://ggg.com/image.jpg");
     }

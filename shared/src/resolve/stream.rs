@@ -45,26 +45,54 @@ pub async fn object_response(
     if may_304 && etag.as_deref().is_some_and(|e| if_none_match(request, e)) {
         return Ok(not_modified(etag.as_deref()));
     }
-    Ok(streamed(got, range.is_some(), etag, key, options.cache_control))
+    Ok(streamed(
+        got,
+        range.is_some(),
+        etag,
+        key,
+        options.cache_control,
+    ))
 }
 
 fn if_none_match(request: &HeaderMap, etag: &str) -> bool {
-    let Some(value) = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else { return false };
+    let Some(value) = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
     let bare = etag.trim_start_matches("W/");
-    value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == bare)
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == bare)
 }
 
-fn streamed(got: GetResult, ranged: bool, etag: Option<String>, key: &str, cache_control: &str) -> Response {
+fn streamed(
+    got: GetResult,
+    ranged: bool,
+    etag: Option<String>,
+    key: &str,
+    cache_control: &str,
+) -> Response {
     let size = got.meta.size;
     let served = got.range.clone();
     let mut response = Response::new(Body::from_stream(got.body));
     if ranged {
         *response.status_mut() = StatusCode::PARTIAL_CONTENT;
         let last = served.end.saturating_sub(1).max(served.start);
-        put(response.headers_mut(), header::CONTENT_RANGE, &format!("bytes {}-{}/{}", served.start, last, size));
+        put(
+            response.headers_mut(),
+            header::CONTENT_RANGE,
+            &format!("bytes {}-{}/{}", served.start, last, size),
+        );
     }
     let headers = response.headers_mut();
-    put(headers, header::CONTENT_LENGTH, &(served.end - served.start).to_string());
+    put(
+        headers,
+        header::CONTENT_LENGTH,
+        &(served.end - served.start).to_string(),
+    );
     put(headers, header::ACCEPT_RANGES, "bytes");
     put(headers, header::CONTENT_TYPE, &content_type(key));
     put(headers, header::CACHE_CONTROL, cache_control);
@@ -72,14 +100,21 @@ fn streamed(got: GetResult, ranged: bool, etag: Option<String>, key: &str, cache
         put(headers, header::ETAG, &etag);
     }
     if let Some(modified) = got.meta.last_modified {
-        put(headers, header::LAST_MODIFIED, &httpdate::fmt_http_date(modified.into()));
+        put(
+            headers,
+            header::LAST_MODIFIED,
+            &httpdate::fmt_http_date(modified.into()),
+        );
     }
     response
 }
 
 /// The media type of a key from its extension, `application/octet-stream` when unknown.
 pub fn content_type(key: &str) -> String {
-    mime_guess::from_path(key).first_raw().unwrap_or("application/octet-stream").to_owned()
+    mime_guess::from_path(key)
+        .first_raw()
+        .unwrap_or("application/octet-stream")
+        .to_owned()
 }
 
 fn not_modified(etag: Option<&str>) -> Response {
@@ -94,7 +129,11 @@ fn not_modified(etag: Option<&str>) -> Response {
 fn unsatisfiable(size: u64) -> Response {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
-    put(response.headers_mut(), header::CONTENT_RANGE, &format!("bytes */{size}"));
+    put(
+        response.headers_mut(),
+        header::CONTENT_RANGE,
+        &format!("bytes */{size}"),
+    );
     response
 }
 

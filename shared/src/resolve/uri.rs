@@ -20,7 +20,10 @@ pub fn decode_fileuri(raw: &str) -> Option<String> {
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .filter(|s| s.contains("://"));
     decoded.or_else(|| {
-        let unquoted = percent_encoding::percent_decode_str(trimmed).decode_utf8().ok()?.into_owned();
+        let unquoted = percent_encoding::percent_decode_str(trimmed)
+            .decode_utf8()
+            .ok()?
+            .into_owned();
         unquoted.contains("://").then_some(unquoted)
     })
 }
@@ -38,23 +41,35 @@ mod tests {
 
     #[test]
     fn round_trips_label_studio_encoding() {
-        assert_eq!(encode_fileuri("s3://pytest-s3-images/image1.jpg"), "czM6Ly9weXRlc3QtczMtaW1hZ2VzL2ltYWdlMS5qcGc=");
+        assert_eq!(
+            encode_fileuri("s3://pytest-s3-images/image1.jpg"),
+            "czM6Ly9weXRlc3QtczMtaW1hZ2VzL2ltYWdlMS5qcGc="
+        );
         assert_eq!(
             decode_fileuri("czM6Ly9weXRlc3QtczMtaW1hZ2VzL2ltYWdlMS5qcGc=").as_deref(),
             Some("s3://pytest-s3-images/image1.jpg")
         );
-        assert_eq!(decode_fileuri("czM6Ly9weXRlc3QtczMtaW1hZ2VzL2ltYWdlMS5qcGc").as_deref(), Some("s3://pytest-s3-images/image1.jpg"));
+        assert_eq!(
+            decode_fileuri("czM6Ly9weXRlc3QtczMtaW1hZ2VzL2ltYWdlMS5qcGc").as_deref(),
+            Some("s3://pytest-s3-images/image1.jpg")
+        );
     }
 
     #[test]
     fn falls_back_to_percent_decoding() {
-        assert_eq!(decode_fileuri("s3%3A%2F%2Fb%2Fk%20x.jpg").as_deref(), Some("s3://b/k x.jpg"));
+        assert_eq!(
+            decode_fileuri("s3%3A%2F%2Fb%2Fk%20x.jpg").as_deref(),
+            Some("s3://b/k x.jpg")
+        );
         assert_eq!(decode_fileuri("nonsense"), None);
     }
 
     #[test]
     fn splits_scheme_bucket_key() {
-        assert_eq!(split_uri("s3://b/dir/k.jpg"), Some(("s3", "b", "dir/k.jpg")));
+        assert_eq!(
+            split_uri("s3://b/dir/k.jpg"),
+            Some(("s3", "b", "dir/k.jpg"))
+        );
         assert_eq!(split_uri("gs://b"), Some(("gs", "b", "")));
         assert_eq!(split_uri("s3:/b"), None);
     }

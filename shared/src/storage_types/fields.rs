@@ -35,16 +35,40 @@ pub struct Field {
 
 impl Field {
     pub const fn both(name: &'static str, default: FieldDefault) -> Self {
-        Field { name, default, secret: false, import: true, export: true }
+        Field {
+            name,
+            default,
+            secret: false,
+            import: true,
+            export: true,
+        }
     }
     pub const fn import(name: &'static str, default: FieldDefault) -> Self {
-        Field { name, default, secret: false, import: true, export: false }
+        Field {
+            name,
+            default,
+            secret: false,
+            import: true,
+            export: false,
+        }
     }
     pub const fn export(name: &'static str, default: FieldDefault) -> Self {
-        Field { name, default, secret: false, import: false, export: true }
+        Field {
+            name,
+            default,
+            secret: false,
+            import: false,
+            export: true,
+        }
     }
     pub const fn secret(name: &'static str) -> Self {
-        Field { name, default: FieldDefault::Null, secret: true, import: true, export: true }
+        Field {
+            name,
+            default: FieldDefault::Null,
+            secret: true,
+            import: true,
+            export: true,
+        }
     }
     pub fn applies_to(&self, role: StorageRole) -> bool {
         match role {
@@ -57,13 +81,18 @@ impl Field {
 /// Fills every field the settings lack with its default.
 pub fn apply_defaults(fields: &[Field], settings: &mut Map<String, Value>) {
     for field in fields {
-        settings.entry(field.name).or_insert_with(|| field.default.value());
+        settings
+            .entry(field.name)
+            .or_insert_with(|| field.default.value());
     }
 }
 
 /// A string setting; `None` when absent, null or empty.
 pub fn str_setting<'a>(settings: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    settings.get(name).and_then(Value::as_str).filter(|s| !s.is_empty())
+    settings
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 /// A boolean setting; also accepts `"true"`/`"false"` strings, as form posts send them.

@@ -9,8 +9,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Field, FieldDefault, SettingsError, SourceSpec, StorageType, bool_setting, compile_regex_filter,
-    str_setting,
+    Field, FieldDefault, SettingsError, SourceSpec, StorageType, bool_setting,
+    compile_regex_filter, str_setting,
 };
 use crate::backends::ObjectStore;
 use crate::backends::local::LocalBackend;
@@ -18,7 +18,12 @@ use crate::config::{Settings, normalize_path};
 use crate::model::{AnnotationId, StorageRole};
 
 /// Python's `urllib.parse.quote(s)`: everything but letters, digits, `_.-~` and `/` escaped.
-pub const PY_QUOTE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-').remove(b'~').remove(b'/');
+pub const PY_QUOTE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'~')
+    .remove(b'/');
 
 pub struct LocalFiles;
 
@@ -76,7 +81,11 @@ impl StorageType for LocalFiles {
         Value::Array(rows)
     }
 
-    fn normalize(&self, _role: StorageRole, settings: &mut Map<String, Value>) -> Result<(), SettingsError> {
+    fn normalize(
+        &self,
+        _role: StorageRole,
+        settings: &mut Map<String, Value>,
+    ) -> Result<(), SettingsError> {
         if let Some(Value::String(path)) = settings.get_mut("path") {
             *path = normalize_path(path);
         }
@@ -90,10 +99,18 @@ impl StorageType for LocalFiles {
         settings: &Map<String, Value>,
         env: &Settings,
     ) -> Result<(), SettingsError> {
-        check_path(str_setting(settings, "path"), &env.local_files.document_root, env.local_files.serving_enabled)
+        check_path(
+            str_setting(settings, "path"),
+            &env.local_files.document_root,
+            env.local_files.serving_enabled,
+        )
     }
 
-    fn open(&self, settings: &Map<String, Value>, _env: &Settings) -> Result<Arc<dyn ObjectStore>, SettingsError> {
+    fn open(
+        &self,
+        settings: &Map<String, Value>,
+        _env: &Settings,
+    ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
         Ok(Arc::new(LocalBackend::new(storage_path(settings))))
     }
 
@@ -109,13 +126,18 @@ impl StorageType for LocalFiles {
 
     fn object_uri(&self, settings: &Map<String, Value>, env: &Settings, key: &str) -> String {
         let absolute = storage_path(settings).join(key);
-        let relative = absolute.strip_prefix(&env.local_files.document_root).unwrap_or(&absolute);
+        let relative = absolute
+            .strip_prefix(&env.local_files.document_root)
+            .unwrap_or(&absolute);
         let quoted = utf8_percent_encode(&relative.to_string_lossy(), PY_QUOTE).to_string();
         format!("{}/data/local-files/?d={quoted}", env.hostname)
     }
 
     fn storage_filename(&self, settings: &Map<String, Value>, key: &str) -> String {
-        storage_path(settings).join(key).to_string_lossy().into_owned()
+        storage_path(settings)
+            .join(key)
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn export_key(&self, _settings: &Map<String, Value>, annotation: AnnotationId) -> String {
@@ -129,13 +151,22 @@ impl StorageType for LocalFiles {
 
 /// Label Studio's checks, in its order, plus two it lacks: `..` components and symlinks that
 /// lead out of the document root are refused.
-pub fn check_path(path: Option<&str>, root: &Path, serving_enabled: bool) -> Result<(), SettingsError> {
+pub fn check_path(
+    path: Option<&str>,
+    root: &Path,
+    serving_enabled: bool,
+) -> Result<(), SettingsError> {
     let Some(path) = path else {
-        return Err(SettingsError::Connection("Path must be set for Local Files storage".into()));
+        return Err(SettingsError::Connection(
+            "Path must be set for Local Files storage".into(),
+        ));
     };
     let path = Path::new(path);
     if !path.exists() {
-        return Err(SettingsError::Connection(format!("Absolute local path \"{}\" does not exist", path.display())));
+        return Err(SettingsError::Connection(format!(
+            "Absolute local path \"{}\" does not exist",
+            path.display()
+        )));
     }
     let root_shown = root.display();
     if path == root {
@@ -166,7 +197,9 @@ pub fn check_path(path: Option<&str>, root: &Path, serving_enabled: bool) -> Res
 
 /// Lexically below `root` with no `..`, and still below it once symlinks are resolved.
 fn is_strictly_below(path: &Path, root: &Path) -> bool {
-    let lexical = path.starts_with(root) && path != root && !path.components().any(|c| c == Component::ParentDir);
+    let lexical = path.starts_with(root)
+        && path != root
+        && !path.components().any(|c| c == Component::ParentDir);
     let resolved = match (path.canonicalize(), root.canonicalize()) {
         (Ok(p), Ok(r)) => p.starts_with(&r) && p != r,
         _ => false,
@@ -188,9 +221,15 @@ mod tests {
         let ds = root.path().join("ds");
         std::fs::create_dir(&ds).unwrap();
         let r = root.path();
-        assert_eq!(message(check_path(None, r, true)), "Path must be set for Local Files storage");
+        assert_eq!(
+            message(check_path(None, r, true)),
+            "Path must be set for Local Files storage"
+        );
         assert!(message(check_path(Some("/no/such/dir"), r, true)).ends_with("does not exist"));
-        assert!(message(check_path(r.to_str(), r, true)).contains("cannot be the same as LOCAL_FILES_DOCUMENT_ROOT"));
+        assert!(
+            message(check_path(r.to_str(), r, true))
+                .contains("cannot be the same as LOCAL_FILES_DOCUMENT_ROOT")
+        );
         assert!(message(check_path(Some("/tmp"), &ds, true)).contains("must be a subdirectory of"));
         assert!(message(check_path(ds.to_str(), r, false)).contains("LOCAL_FILES_SERVING_ENABLED"));
         check_path(ds.to_str(), r, true).unwrap();
@@ -201,32 +240,57 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join("ds")).unwrap();
-        let dotdot = format!("{}/ds/../../{}", root.path().display(), outside.path().file_name().unwrap().to_str().unwrap());
-        assert!(message(check_path(Some(&dotdot), root.path(), true)).contains("must be a subdirectory"));
+        let dotdot = format!(
+            "{}/ds/../../{}",
+            root.path().display(),
+            outside.path().file_name().unwrap().to_str().unwrap()
+        );
+        assert!(
+            message(check_path(Some(&dotdot), root.path(), true))
+                .contains("must be a subdirectory")
+        );
         let link = root.path().join("link");
         std::os::unix::fs::symlink(outside.path(), &link).unwrap();
-        assert!(message(check_path(link.to_str(), root.path(), true)).contains("must be a subdirectory"));
+        assert!(
+            message(check_path(link.to_str(), root.path(), true))
+                .contains("must be a subdirectory")
+        );
     }
 
     #[test]
     fn files_mode_uri_is_quoted_relative_to_the_root() {
         let mut env = Settings::from_env(&|_: &str| None, Path::new("/")).unwrap();
         env.local_files.document_root = PathBuf::from("/data");
-        let settings: Map<String, Value> = serde_json::from_value(json!({"path": "/data/ds"})).unwrap();
-        assert_eq!(LocalFiles.object_uri(&settings, &env, "a b/c+d.png"), "/data/local-files/?d=ds/a%20b/c%2Bd.png");
+        let settings: Map<String, Value> =
+            serde_json::from_value(json!({"path": "/data/ds"})).unwrap();
+        assert_eq!(
+            LocalFiles.object_uri(&settings, &env, "a b/c+d.png"),
+            "/data/local-files/?d=ds/a%20b/c%2Bd.png"
+        );
         env.hostname = "https://ls.example".into();
-        assert_eq!(LocalFiles.object_uri(&settings, &env, "x.png"), "https://ls.example/data/local-files/?d=ds/x.png");
-        assert_eq!(LocalFiles.storage_filename(&settings, "x.png"), "/data/ds/x.png");
+        assert_eq!(
+            LocalFiles.object_uri(&settings, &env, "x.png"),
+            "https://ls.example/data/local-files/?d=ds/x.png"
+        );
+        assert_eq!(
+            LocalFiles.storage_filename(&settings, "x.png"),
+            "/data/ds/x.png"
+        );
     }
 
     #[test]
     fn regex_matches_the_start_of_the_basename_only() {
-        let settings: Map<String, Value> =
-            serde_json::from_value(json!({"path": "/d", "regex_filter": "image", "recursive_scan": true})).unwrap();
+        let settings: Map<String, Value> = serde_json::from_value(
+            json!({"path": "/d", "regex_filter": "image", "recursive_scan": true}),
+        )
+        .unwrap();
         let spec = LocalFiles.source(&settings).unwrap();
         assert!(spec.accepts("sub/image1.jpg"));
         assert!(!spec.accepts("sub/my-image.jpg"));
-        let bad: Map<String, Value> = serde_json::from_value(json!({"regex_filter": "(unclosed"})).unwrap();
-        assert!(matches!(LocalFiles.source(&bad), Err(SettingsError::Field { field, .. }) if field == "regex_filter"));
+        let bad: Map<String, Value> =
+            serde_json::from_value(json!({"regex_filter": "(unclosed"})).unwrap();
+        assert!(
+            matches!(LocalFiles.source(&bad), Err(SettingsError::Field { field, .. }) if field == "regex_filter")
+        );
     }
 }

@@ -29,7 +29,10 @@ pub enum SettingsError {
 
 impl SettingsError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        SettingsError::Field { field: field.to_owned(), message: message.into() }
+        SettingsError::Field {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -49,18 +52,31 @@ pub struct SourceSpec {
 impl SourceSpec {
     /// Whether a listed key passes the regex filter.
     pub fn accepts(&self, key: &str) -> bool {
-        let Some(regex) = &self.regex else { return true };
-        let subject = if self.regex_on_basename { key.rsplit('/').next().unwrap_or(key) } else { key };
+        let Some(regex) = &self.regex else {
+            return true;
+        };
+        let subject = if self.regex_on_basename {
+            key.rsplit('/').next().unwrap_or(key)
+        } else {
+            key
+        };
         regex.is_match(subject)
     }
 }
 
 /// Compiles a `regex_filter` the way Python's `re.match` uses it: anchored at the start only.
 pub fn compile_regex_filter(pattern: Option<&str>) -> Result<Option<Regex>, SettingsError> {
-    let Some(pattern) = pattern.filter(|p| !p.is_empty()) else { return Ok(None) };
+    let Some(pattern) = pattern.filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
     Regex::new(&format!("^(?:{pattern})"))
         .map(Some)
-        .map_err(|e| SettingsError::field("regex_filter", format!("not a valid regular expression: {e}")))
+        .map_err(|e| {
+            SettingsError::field(
+                "regex_filter",
+                format!("not a valid regular expression: {e}"),
+            )
+        })
 }
 
 /// One Label Studio storage type (`localfiles`, `s3`, ...).
@@ -75,7 +91,11 @@ pub trait StorageType: Send + Sync {
     /// The UI form (`GET …/form`): rows of fields, as Label Studio's `form_layout.yml`.
     fn form_layout(&self, role: StorageRole) -> Value;
     /// Normalizes settings in place and checks their shape; no I/O.
-    fn normalize(&self, role: StorageRole, settings: &mut Map<String, Value>) -> Result<(), SettingsError>;
+    fn normalize(
+        &self,
+        role: StorageRole,
+        settings: &mut Map<String, Value>,
+    ) -> Result<(), SettingsError>;
     /// Checks that the storage can be reached with these settings (create, patch, validate, sync).
     async fn validate_connection(
         &self,
@@ -84,7 +104,11 @@ pub trait StorageType: Send + Sync {
         env: &Settings,
     ) -> Result<(), SettingsError>;
     /// Opens a backend on the storage's objects.
-    fn open(&self, settings: &Map<String, Value>, env: &Settings) -> Result<Arc<dyn ObjectStore>, SettingsError>;
+    fn open(
+        &self,
+        settings: &Map<String, Value>,
+        env: &Settings,
+    ) -> Result<Arc<dyn ObjectStore>, SettingsError>;
     /// What to list for an import sync.
     fn source(&self, settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError>;
     /// The URI a Files-mode task holds for `key`.

@@ -13,17 +13,32 @@ pub async fn handle_body(ctx: &Context, body: &str) -> Result<(), HandlerError> 
 
 pub async fn handle(ctx: &Context, message: Message) -> Result<(), HandlerError> {
     match message {
-        Message::ListPage { job, storage, page, continuation } => {
-            super::fanout::handle_list_page(ctx, job, storage, page, continuation).await
+        Message::ListPage {
+            job,
+            storage,
+            page,
+            continuation,
+        } => super::fanout::handle_list_page(ctx, job, storage, page, continuation).await,
+        Message::IngestBatch {
+            job,
+            storage,
+            page,
+            batch,
+            keys,
+        } => {
+            super::ingest::handle_ingest_batch(ctx, job, storage, BatchId { page, batch }, keys)
+                .await
         }
-        Message::IngestBatch { job, storage, page, batch, keys } => {
-            super::ingest::handle_ingest_batch(ctx, job, storage, BatchId { page, batch }, keys).await
-        }
-        Message::ExportAnnotation { project, annotation, deleted } => {
-            export::handle_export_annotation(ctx, project, annotation, deleted).await
-        }
-        Message::ExportPage { job, storage, page, after } => {
-            export::handle_export_page(ctx, job, storage, page, after).await
-        }
+        Message::ExportAnnotation {
+            project,
+            annotation,
+            deleted,
+        } => export::handle_export_annotation(ctx, project, annotation, deleted).await,
+        Message::ExportPage {
+            job,
+            storage,
+            page,
+            after,
+        } => export::handle_export_page(ctx, job, storage, page, after).await,
     }
 }

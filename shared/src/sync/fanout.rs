@@ -17,7 +17,9 @@ pub async fn handle_list_page(
     page: u64,
     continuation: Option<String>,
 ) -> Result<(), HandlerError> {
-    let Some(storage) = running_job_storage(ctx, job, storage_id).await? else { return Ok(()) };
+    let Some(storage) = running_job_storage(ctx, job, storage_id).await? else {
+        return Ok(());
+    };
     if page == 0 {
         mark_in_progress(ctx, &storage, job).await?;
     }
@@ -38,26 +40,57 @@ pub async fn handle_list_page(
     let listed = match backend.list_page(request).await {
         Ok(listed) => listed,
         Err(e) if is_permanent(&e) => {
-            return fail_job(ctx, job, format!("{}: listing page {page} failed: {e}", describe(&storage))).await;
+            return fail_job(
+                ctx,
+                job,
+                format!("{}: listing page {page} failed: {e}", describe(&storage)),
+            )
+            .await;
         }
-        Err(source) => return Err(HandlerError::Backend { storage: storage.id, source }),
+        Err(source) => {
+            return Err(HandlerError::Backend {
+                storage: storage.id,
+                source,
+            });
+        }
     };
-    let keys: Vec<BatchKey> = listed.objects.iter().filter(|o| spec.accepts(&o.key)).map(BatchKey::from).collect();
+    let keys: Vec<BatchKey> = listed
+        .objects
+        .iter()
+        .filter(|o| spec.accepts(&o.key))
+        .map(BatchKey::from)
+        .collect();
     let batches: Vec<Message> = keys
         .chunks(ctx.settings.ingest_batch_size)
         .enumerate()
-        .map(|(i, chunk)| Message::IngestBatch { job, storage: storage.id, page, batch: i as u64, keys: chunk.to_vec() })
+        .map(|(i, chunk)| Message::IngestBatch {
+            job,
+            storage: storage.id,
+            page,
+            batch: i as u64,
+            keys: chunk.to_vec(),
+        })
         .collect();
     // Record the page before sending anything, so no batch can be counted done before the job
     // knows it exists; a redelivery re-sends, and ingest is idempotent.
-    let progress = ctx.state.record_page(job, page, batches.len() as u64, listed.next.is_none()).await?;
+    let progress = ctx
+        .state
+        .record_page(job, page, batches.len() as u64, listed.next.is_none())
+        .await?;
     if let Some(next) = listed.next {
-        let next = Message::ListPage { job, storage: storage.id, page: page + 1, continuation: Some(next) };
+        let next = Message::ListPage {
+            job,
+            storage: storage.id,
+            page: page + 1,
+            continuation: Some(next),
+        };
         ctx.queue.send(next.queue(), vec![next.to_body()]).await?;
     }
     if let Some(first) = batches.first() {
         let queue = first.queue();
-        ctx.queue.send(queue, batches.iter().map(Message::to_body).collect()).await?;
+        ctx.queue
+            .send(queue, batches.iter().map(Message::to_body).collect())
+            .await?;
     }
     if progress.is_complete() {
         finish_job(ctx, &progress).await?;
@@ -72,16 +105,28 @@ pub async fn running_job_storage(
     job: JobId,
     storage: StorageId,
 ) -> Result<Option<StorageRecord>, HandlerError> {
-    let Some(job_record) = ctx.state.get_job(job).await? else { return Ok(None) };
+    let Some(job_record) = ctx.state.get_job(job).await? else {
+        return Ok(None);
+    };
     if job_record.status != JobStatus::Running {
         return Ok(None);
     }
     let Some(record) = ctx.state.get_storage(storage).await? else {
-        fail_job(ctx, job, format!("storage {storage} was deleted during the sync")).await?;
+        fail_job(
+            ctx,
+            job,
+            format!("storage {storage} was deleted during the sync"),
+        )
+        .await?;
         return Ok(None);
     };
     if record.last_sync_job.as_deref() != Some(job.to_string().as_str()) {
-        fail_job(ctx, job, "superseded by a newer sync of the same storage".into()).await?;
+        fail_job(
+            ctx,
+            job,
+            "superseded by a newer sync of the same storage".into(),
+        )
+        .await?;
         return Ok(None);
     }
     Ok(Some(record))
@@ -91,14 +136,19 @@ pub async fn running_job_storage(
 fn is_permanent(error: &BackendError) -> bool {
     matches!(
         error,
-        BackendError::NotFound { .. } | BackendError::PermissionDenied { .. } | BackendError::InvalidKey { .. }
+        BackendError::NotFound { .. }
+            | BackendError::PermissionDenied { .. }
+            | BackendError::InvalidKey { .. }
     )
 }
 
 /// `localfiles storage 3 ("my title")`: how messages name a storage.
 pub fn describe(storage: &StorageRecord) -> String {
     match &storage.title {
-        Some(title) if !title.is_empty() => format!("{} storage {} ({title:?})", storage.storage_type, storage.id),
+        Some(title) if !title.is_empty() => format!(
+            "{} storage {} ({title:?})",
+            storage.storage_type, storage.id
+        ),
         _ => format!("{} storage {}", storage.storage_type, storage.id),
     }
 }

@@ -4,12 +4,18 @@ use serde_json::Value;
 
 use super::HandlerError;
 use crate::context::Context;
-use crate::model::{JobId, JobKind, JobStatus, StorageRecord, SyncJob, SyncStatus, ls_timestamp, now};
+use crate::model::{
+    JobId, JobKind, JobStatus, StorageRecord, SyncJob, SyncStatus, ls_timestamp, now,
+};
 
 /// Ends a job whose work is all done: `completed`, or `completed_with_errors` when some
 /// objects or items failed. Safe to call from every worker that sees completion.
 pub async fn finish_job(ctx: &Context, job: &SyncJob) -> Result<(), HandlerError> {
-    let status = if job.error_count > 0 { JobStatus::CompletedWithErrors } else { JobStatus::Completed };
+    let status = if job.error_count > 0 {
+        JobStatus::CompletedWithErrors
+    } else {
+        JobStatus::Completed
+    };
     if let Some(finished) = ctx.state.finish_job(job.id, status, None).await? {
         show_on_storage(ctx, &finished).await?;
     }
@@ -18,7 +24,11 @@ pub async fn finish_job(ctx: &Context, job: &SyncJob) -> Result<(), HandlerError
 
 /// Fails a job as a whole (its storage is gone or cannot be listed).
 pub async fn fail_job(ctx: &Context, job: JobId, failure: String) -> Result<(), HandlerError> {
-    if let Some(finished) = ctx.state.finish_job(job, JobStatus::Failed, Some(failure)).await? {
+    if let Some(finished) = ctx
+        .state
+        .finish_job(job, JobStatus::Failed, Some(failure))
+        .await?
+    {
         show_on_storage(ctx, &finished).await?;
     }
     Ok(())
@@ -40,8 +50,12 @@ async fn show_on_storage(ctx: &Context, job: &SyncJob) -> Result<(), HandlerErro
 pub fn apply_result(storage: &mut StorageRecord, job: &SyncJob) {
     let finished = job.finished_at.unwrap_or_else(now);
     let duration = (finished - job.created_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
-    storage.meta.insert("duration".into(), Value::from(duration));
-    storage.meta.insert("time_last_ping".into(), Value::from(ls_timestamp(finished)));
+    storage
+        .meta
+        .insert("duration".into(), Value::from(duration));
+    storage
+        .meta
+        .insert("time_last_ping".into(), Value::from(ls_timestamp(finished)));
     let counter = match job.kind {
         JobKind::Import => "tasks_existed",
         JobKind::Export => "total_annotations",
@@ -50,17 +64,26 @@ pub fn apply_result(storage: &mut StorageRecord, job: &SyncJob) {
         JobStatus::Failed | JobStatus::Running => {
             storage.status = SyncStatus::Failed;
             storage.traceback = Some(job.failure.clone().unwrap_or_else(|| traceback(job)));
-            storage.meta.insert("time_failure".into(), Value::from(ls_timestamp(finished)));
+            storage
+                .meta
+                .insert("time_failure".into(), Value::from(ls_timestamp(finished)));
         }
         JobStatus::Completed | JobStatus::CompletedWithErrors => {
             storage.last_sync = Some(finished);
             storage.last_sync_count = Some(job.created);
-            storage.meta.insert("time_completed".into(), Value::from(ls_timestamp(finished)));
-            storage.meta.insert(counter.into(), Value::from(job_existing(job)));
+            storage
+                .meta
+                .insert("time_completed".into(), Value::from(ls_timestamp(finished)));
+            storage
+                .meta
+                .insert(counter.into(), Value::from(job_existing(job)));
             if job.status == JobStatus::CompletedWithErrors {
                 storage.status = SyncStatus::CompletedWithErrors;
                 storage.traceback = Some(traceback(job));
-                storage.meta.insert("tasks_failed_validation".into(), Value::from(job.error_count));
+                storage.meta.insert(
+                    "tasks_failed_validation".into(),
+                    Value::from(job.error_count),
+                );
             } else {
                 storage.status = SyncStatus::Completed;
                 storage.traceback = None;

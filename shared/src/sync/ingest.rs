@@ -6,15 +6,17 @@ use std::sync::Arc;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
+use super::HandlerError;
 use super::fanout::{describe, running_job_storage};
 use super::finish::finish_job;
 use super::messages::BatchKey;
-use super::HandlerError;
 use crate::backends::{BackendError, ObjectStore};
 use crate::context::{Context, storage_type_of};
 use crate::ingest::{TaskItem, read_tasks, task_file_format};
+use crate::model::{
+    BatchId, BatchOutcome, CreateOutcome, JobId, NewTask, StorageId, StorageRecord, TaskSource,
+};
 use crate::storage_types::StorageType;
-use crate::model::{BatchId, BatchOutcome, CreateOutcome, JobId, NewTask, StorageId, StorageRecord, TaskSource};
 
 /// Tasks created per state call while parsing one object.
 const TASKS_PER_WRITE: usize = 1000;
@@ -29,10 +31,14 @@ pub async fn handle_ingest_batch(
     batch: BatchId,
     keys: Vec<BatchKey>,
 ) -> Result<(), HandlerError> {
-    let Some(storage) = running_job_storage(ctx, job, storage_id).await? else { return Ok(()) };
+    let Some(storage) = running_job_storage(ctx, job, storage_id).await? else {
+        return Ok(());
+    };
     let ty = match storage_type_of(&storage) {
         Ok(ty) => ty,
-        Err(e) => return super::finish::fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await,
+        Err(e) => {
+            return super::finish::fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await;
+        }
     };
     let spec = ty.source(&storage.settings);
     let backend = ctx.backend(&storage);
@@ -73,7 +79,10 @@ async fn ingest_files(
             task
         })
         .collect();
-    let created = ctx.state.create_tasks(storage.project, Some(job), tasks).await?;
+    let created = ctx
+        .state
+        .create_tasks(storage.project, Some(job), tasks)
+        .await?;
     Ok(outcome_of(created, Vec::new()))
 }
 
@@ -89,9 +98,15 @@ async fn ingest_task_files(
     keys: &[BatchKey],
 ) -> Result<BatchOutcome, HandlerError> {
     // Collected first: a lazily mapped iterator of borrowing futures is not `Send` enough.
-    let reads: Vec<_> = keys.iter().map(|k| ingest_object(ctx, storage, backend.as_ref(), job, &k.key)).collect();
+    let reads: Vec<_> = keys
+        .iter()
+        .map(|k| ingest_object(ctx, storage, backend.as_ref(), job, &k.key))
+        .collect();
     let results: Vec<Result<(CreateOutcome, Vec<String>), HandlerError>> =
-        futures::stream::iter(reads).buffer_unordered(OBJECTS_IN_FLIGHT).collect().await;
+        futures::stream::iter(reads)
+            .buffer_unordered(OBJECTS_IN_FLIGHT)
+            .collect()
+            .await;
     let mut total = CreateOutcome::default();
     let mut errors = Vec::new();
     for result in results {
@@ -117,9 +132,17 @@ async fn ingest_object(
     let body = match backend.get(key, None).await {
         Ok(body) => body,
         Err(BackendError::NotFound { .. }) => {
-            return Ok((CreateOutcome::default(), vec![format!("{label}: {key:?} was deleted after it was listed")]));
+            return Ok((
+                CreateOutcome::default(),
+                vec![format!("{label}: {key:?} was deleted after it was listed")],
+            ));
         }
-        Err(source) => return Err(HandlerError::Backend { storage: storage.id, source }),
+        Err(source) => {
+            return Err(HandlerError::Backend {
+                storage: storage.id,
+                source,
+            });
+        }
     };
     let mut items = read_tasks(key.to_owned(), format, body.body).chunks(TASKS_PER_WRITE);
     let mut total = CreateOutcome::default();
@@ -133,7 +156,11 @@ async fn ingest_object(
             }
         }
         if !tasks.is_empty() {
-            total.add(ctx.state.create_tasks(storage.project, Some(job), tasks).await?);
+            total.add(
+                ctx.state
+                    .create_tasks(storage.project, Some(job), tasks)
+                    .await?,
+            );
         }
     }
     Ok((total, errors))
@@ -145,11 +172,25 @@ fn with_source(item: TaskItem, storage: StorageId, key: &str) -> NewTask {
     task
 }
 
-fn source(storage: StorageId, key: &str, row_index: Option<u64>, row_group: Option<u64>) -> TaskSource {
-    TaskSource { storage, key: key.to_owned(), row_index, row_group }
+fn source(
+    storage: StorageId,
+    key: &str,
+    row_index: Option<u64>,
+    row_group: Option<u64>,
+) -> TaskSource {
+    TaskSource {
+        storage,
+        key: key.to_owned(),
+        row_index,
+        row_group,
+    }
 }
 
 /// This job's tasks, counting those an earlier delivery of the same batch created.
 fn outcome_of(created: CreateOutcome, errors: Vec<String>) -> BatchOutcome {
-    BatchOutcome { created: created.created + created.created_earlier_by_job, existed: created.existed, errors }
+    BatchOutcome {
+        created: created.created + created.created_earlier_by_job,
+        existed: created.existed,
+        errors,
+    }
 }

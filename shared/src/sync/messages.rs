@@ -16,7 +16,10 @@ pub struct BatchKey {
 
 impl From<&ObjectMeta> for BatchKey {
     fn from(meta: &ObjectMeta) -> Self {
-        BatchKey { key: meta.key.clone(), size: meta.size }
+        BatchKey {
+            key: meta.key.clone(),
+            size: meta.size,
+        }
     }
 }
 
@@ -24,13 +27,33 @@ impl From<&ObjectMeta> for BatchKey {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
     /// List page `page` of an import sync, starting after `continuation`.
-    ListPage { job: JobId, storage: StorageId, page: u64, continuation: Option<String> },
+    ListPage {
+        job: JobId,
+        storage: StorageId,
+        page: u64,
+        continuation: Option<String>,
+    },
     /// Turn these keys (cut from listing page `page`) into tasks.
-    IngestBatch { job: JobId, storage: StorageId, page: u64, batch: u64, keys: Vec<BatchKey> },
+    IngestBatch {
+        job: JobId,
+        storage: StorageId,
+        page: u64,
+        batch: u64,
+        keys: Vec<BatchKey>,
+    },
     /// An annotation was created, updated or deleted: write or delete it in the target storages.
-    ExportAnnotation { project: ProjectId, annotation: AnnotationId, deleted: bool },
+    ExportAnnotation {
+        project: ProjectId,
+        annotation: AnnotationId,
+        deleted: bool,
+    },
     /// Export page `page` of an export sync: annotations after `after`.
-    ExportPage { job: JobId, storage: StorageId, page: u64, after: Option<AnnotationId> },
+    ExportPage {
+        job: JobId,
+        storage: StorageId,
+        page: u64,
+        after: Option<AnnotationId>,
+    },
 }
 
 impl Message {

@@ -8,7 +8,10 @@ use crate::model::{JobKind, JobStatus, StorageRecord, StorageRole, SyncStatus, l
 
 /// Queues a sync of `storage` and returns the storage as it now is. A sync that is already
 /// queued or running is left alone (Label Studio does the same), and so the call is idempotent.
-pub async fn start_sync(ctx: &Context, storage: &StorageRecord) -> Result<StorageRecord, HandlerError> {
+pub async fn start_sync(
+    ctx: &Context,
+    storage: &StorageRecord,
+) -> Result<StorageRecord, HandlerError> {
     if storage.status.is_active() {
         return Ok(storage.clone());
     }
@@ -31,17 +34,39 @@ pub async fn start_sync(ctx: &Context, storage: &StorageRecord) -> Result<Storag
         s.meta = queued_meta(attempts + 1, &queued_at);
     };
     let Some(updated) = ctx.state.update_storage(storage.id, &claim).await? else {
-        ctx.state.finish_job(job.id, JobStatus::Failed, Some("storage was deleted".into())).await?;
+        ctx.state
+            .finish_job(
+                job.id,
+                JobStatus::Failed,
+                Some("storage was deleted".into()),
+            )
+            .await?;
         return Ok(storage.clone());
     };
     if updated.last_sync_job.as_deref() != Some(job_id.as_str()) {
         // A concurrent request started another sync first; this job never runs.
-        ctx.state.finish_job(job.id, JobStatus::Failed, Some("superseded by a concurrent sync".into())).await?;
+        ctx.state
+            .finish_job(
+                job.id,
+                JobStatus::Failed,
+                Some("superseded by a concurrent sync".into()),
+            )
+            .await?;
         return Ok(updated);
     }
     let first = match kind {
-        JobKind::Import => Message::ListPage { job: job.id, storage: storage.id, page: 0, continuation: None },
-        JobKind::Export => Message::ExportPage { job: job.id, storage: storage.id, page: 0, after: None },
+        JobKind::Import => Message::ListPage {
+            job: job.id,
+            storage: storage.id,
+            page: 0,
+            continuation: None,
+        },
+        JobKind::Export => Message::ExportPage {
+            job: job.id,
+            storage: storage.id,
+            page: 0,
+            after: None,
+        },
     };
     ctx.queue.send(first.queue(), vec![first.to_body()]).await?;
     Ok(updated)
@@ -55,7 +80,11 @@ fn queued_meta(attempts: u64, queued_at: &str) -> Map<String, Value> {
 }
 
 /// Moves the storage from `queued` to `in_progress` when its job starts working.
-pub async fn mark_in_progress(ctx: &Context, storage: &StorageRecord, job: u64) -> Result<(), HandlerError> {
+pub async fn mark_in_progress(
+    ctx: &Context,
+    storage: &StorageRecord,
+    job: u64,
+) -> Result<(), HandlerError> {
     if storage.status != SyncStatus::Queued {
         return Ok(());
     }
@@ -64,8 +93,10 @@ pub async fn mark_in_progress(ctx: &Context, storage: &StorageRecord, job: u64) 
     let update = |s: &mut StorageRecord| {
         if s.status == SyncStatus::Queued && s.last_sync_job.as_deref() == Some(job_id.as_str()) {
             s.status = SyncStatus::InProgress;
-            s.meta.insert("time_in_progress".into(), Value::from(started.clone()));
-            s.meta.insert("time_last_ping".into(), Value::from(started.clone()));
+            s.meta
+                .insert("time_in_progress".into(), Value::from(started.clone()));
+            s.meta
+                .insert("time_last_ping".into(), Value::from(started.clone()));
         }
     };
     ctx.state.update_storage(storage.id, &update).await?;

@@ -25,9 +25,15 @@ pub struct WorkerOptions {
 pub async fn run_worker(ctx: Context, queue: QueueName, options: WorkerOptions) {
     let slots = Arc::new(Semaphore::new(options.concurrency));
     loop {
-        let Ok(first) = slots.clone().acquire_owned().await else { return };
+        let Ok(first) = slots.clone().acquire_owned().await else {
+            return;
+        };
         let free = 1 + slots.available_permits().min(9);
-        let deliveries = match ctx.queue.receive(queue, free, options.visibility, options.wait).await {
+        let deliveries = match ctx
+            .queue
+            .receive(queue, free, options.visibility, options.wait)
+            .await
+        {
             Ok(deliveries) => deliveries,
             Err(e) => {
                 tracing::error!(queue = queue.as_str(), error = %e, "receive failed; retrying in 1 s");
@@ -53,8 +59,18 @@ pub async fn run_worker(ctx: Context, queue: QueueName, options: WorkerOptions) 
     }
 }
 
-async fn handle_delivery(ctx: &Context, queue: QueueName, delivery: Delivery, visibility: Duration) {
-    let heartbeat = tokio::spawn(keep_invisible(ctx.clone(), queue, delivery.receipt.clone(), visibility));
+async fn handle_delivery(
+    ctx: &Context,
+    queue: QueueName,
+    delivery: Delivery,
+    visibility: Duration,
+) {
+    let heartbeat = tokio::spawn(keep_invisible(
+        ctx.clone(),
+        queue,
+        delivery.receipt.clone(),
+        visibility,
+    ));
     let result = handle_body(ctx, &delivery.body).await;
     heartbeat.abort();
     let settled = match result {

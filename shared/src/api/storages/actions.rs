@@ -27,7 +27,12 @@ const PREVIEW_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `GET /api/storages/types`: the supported types in Label Studio's order.
 pub async fn types() -> Json<Vec<Value>> {
-    Json(storage_types::all().iter().map(|t| json!({"name": t.slug(), "title": t.title()})).collect())
+    Json(
+        storage_types::all()
+            .iter()
+            .map(|t| json!({"name": t.slug(), "title": t.title()}))
+            .collect(),
+    )
 }
 
 /// `GET …/<type>/form`.
@@ -51,7 +56,8 @@ async fn settings_to_check(
     };
     let mut settings = merged_settings(ty, role, body, &base, SecretRule::FalsyKeeps);
     ty.normalize(role, &mut settings)?;
-    ty.validate_connection(role, &settings, &ctx.settings).await?;
+    ty.validate_connection(role, &settings, &ctx.settings)
+        .await?;
     Ok((ty, settings))
 }
 
@@ -70,21 +76,35 @@ pub async fn validate(
 
 /// `POST /api/storages/<type>/files`: the first `limit` keys a sync would import, then a
 /// `{"key": null}` sentinel if there are more.
-pub async fn files(State(ctx): State<Context>, Path(slug): Path<String>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+pub async fn files(
+    State(ctx): State<Context>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
     let body = object_body(&headers, &body)?;
     let (ty, settings) = settings_to_check(&ctx, StorageRole::Import, &slug, &body).await?;
-    let limit = id_value(body.get("limit")).map_or(DEFAULT_PREVIEW_LIMIT, |l| l as usize).max(1);
+    let limit = id_value(body.get("limit"))
+        .map_or(DEFAULT_PREVIEW_LIMIT, |l| l as usize)
+        .max(1);
     let spec = ty.source(&settings)?;
     let backend = ty.open(&settings, &ctx.settings)?;
     let started = Instant::now();
     let mut files = Vec::new();
     let mut continuation: Option<String> = None;
     loop {
-        let request = ListRequest { prefix: &spec.prefix, recursive: spec.recursive, continuation: continuation.as_deref(), max_keys: limit + 1 };
-        let page = backend
-            .list_page(request)
-            .await
-            .map_err(|e| ApiError::validation("non_field_errors", format!("Failed to list storage files: {e}")))?;
+        let request = ListRequest {
+            prefix: &spec.prefix,
+            recursive: spec.recursive,
+            continuation: continuation.as_deref(),
+            max_keys: limit + 1,
+        };
+        let page = backend.list_page(request).await.map_err(|e| {
+            ApiError::validation(
+                "non_field_errors",
+                format!("Failed to list storage files: {e}"),
+            )
+        })?;
         for object in page.objects.iter().filter(|o| spec.accepts(&o.key)) {
             if files.len() == limit {
                 files.push(json!({"key": null, "last_modified": null, "size": null}));
@@ -115,14 +135,19 @@ fn file_json(ty: &dyn StorageType, settings: &Map<String, Value>, object: &Objec
 /// `POST …/<type>/<id>/sync`: checks the connection, queues the sync, answers 200 with the
 /// storage (status `queued`; poll `GET` for progress). A connection failure answers 400 with
 /// the reason, where Label Studio answers 500.
-pub async fn sync(role: StorageRole, State(ctx): State<Context>, Path((slug, id)): Path<(String, u64)>) -> ApiResult<Response> {
+pub async fn sync(
+    role: StorageRole,
+    State(ctx): State<Context>,
+    Path((slug, id)): Path<(String, u64)>,
+) -> ApiResult<Response> {
     let ty = type_of(&slug)?;
     let record: StorageRecord = find(&ctx, role, &slug, id).await?;
     if !record.synchronizable {
         let body = json!({"message": format!("Storage {id} is not synchronizable")});
         return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
     }
-    ty.validate_connection(role, &record.settings, &ctx.settings).await?;
+    ty.validate_connection(role, &record.settings, &ctx.settings)
+        .await?;
     let record = start_sync(&ctx, &record).await?;
     Ok(Json(storage_json(&ctx, ty, &record).await).into_response())
 }

@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::json::storage_json;
-use super::request::{SecretRule, merged_settings, optional_text, required_project, synchronizable};
+use super::request::{
+    SecretRule, merged_settings, optional_text, required_project, synchronizable,
+};
 use crate::api::body::object_body;
 use crate::api::error::{ApiError, ApiResult};
 use crate::context::Context;
@@ -24,11 +26,17 @@ pub struct ProjectQuery {
 
 /// The type of a path's `{storage_type}`, 404 when unknown.
 pub fn type_of(slug: &str) -> ApiResult<&'static dyn StorageType> {
-    storage_types::by_slug(slug).ok_or_else(|| ApiError::not_found(format!("Storage type {slug:?}")))
+    storage_types::by_slug(slug)
+        .ok_or_else(|| ApiError::not_found(format!("Storage type {slug:?}")))
 }
 
 /// A stored storage of this role and type, 404 otherwise.
-pub async fn find(ctx: &Context, role: StorageRole, slug: &str, id: u64) -> ApiResult<StorageRecord> {
+pub async fn find(
+    ctx: &Context,
+    role: StorageRole,
+    slug: &str,
+    id: u64,
+) -> ApiResult<StorageRecord> {
     match ctx.state.get_storage(id).await? {
         Some(s) if s.role == role && s.storage_type == slug => Ok(s),
         _ => Err(ApiError::not_found(format!("{slug} storage {id}"))),
@@ -36,8 +44,14 @@ pub async fn find(ctx: &Context, role: StorageRole, slug: &str, id: u64) -> ApiR
 }
 
 /// `GET /api/storages/?project=`: every type's storages; `[]` without a project (as Label Studio).
-pub async fn list_all(role: StorageRole, State(ctx): State<Context>, Query(q): Query<ProjectQuery>) -> ApiResult<Json<Vec<Value>>> {
-    let Some(project) = q.project.and_then(|p| p.parse::<u64>().ok()) else { return Ok(Json(Vec::new())) };
+pub async fn list_all(
+    role: StorageRole,
+    State(ctx): State<Context>,
+    Query(q): Query<ProjectQuery>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let Some(project) = q.project.and_then(|p| p.parse::<u64>().ok()) else {
+        return Ok(Json(Vec::new()));
+    };
     let records = ctx.state.list_storages(project, role).await?;
     let mut out = Vec::with_capacity(records.len());
     for ty in storage_types::all() {
@@ -57,14 +71,25 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<Value>>> {
     let ty = type_of(&slug)?;
     let Some(raw) = q.project else {
-        return Err(ApiError::validation("non_field_errors", "query parameter \"project\" is required"));
+        return Err(ApiError::validation(
+            "non_field_errors",
+            "query parameter \"project\" is required",
+        ));
     };
-    let project = raw.parse::<u64>().map_err(|_| ApiError::validation("project", "A valid integer is required."))?;
+    let project = raw
+        .parse::<u64>()
+        .map_err(|_| ApiError::validation("project", "A valid integer is required."))?;
     if ctx.state.get_project(project).await?.is_none() {
         return Err(ApiError::not_found(format!("Project {project}")));
     }
     let mut out = Vec::new();
-    for record in ctx.state.list_storages(project, role).await?.iter().filter(|r| r.storage_type == slug) {
+    for record in ctx
+        .state
+        .list_storages(project, role)
+        .await?
+        .iter()
+        .filter(|r| r.storage_type == slug)
+    {
         out.push(storage_json(&ctx, ty, record).await);
     }
     Ok(Json(out))
@@ -81,9 +106,16 @@ pub async fn create(
     let ty = type_of(&slug)?;
     let body = object_body(&headers, &body)?;
     let project = required_project(&ctx, &body).await?;
-    let mut settings = merged_settings(ty, role, &body, &Default::default(), SecretRule::AbsentKeeps);
+    let mut settings = merged_settings(
+        ty,
+        role,
+        &body,
+        &Default::default(),
+        SecretRule::AbsentKeeps,
+    );
     ty.normalize(role, &mut settings)?;
-    ty.validate_connection(role, &settings, &ctx.settings).await?;
+    ty.validate_connection(role, &settings, &ctx.settings)
+        .await?;
     let new = NewStorage {
         role,
         storage_type: slug,
@@ -97,11 +129,19 @@ pub async fn create(
     if role == StorageRole::Export && ctx.settings.sync_on_target_storage_creation {
         record = start_sync(&ctx, &record).await?;
     }
-    Ok((StatusCode::CREATED, Json(storage_json(&ctx, ty, &record).await)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(storage_json(&ctx, ty, &record).await),
+    )
+        .into_response())
 }
 
 /// `GET /api/storages/<type>/<id>`.
-pub async fn get_one(role: StorageRole, State(ctx): State<Context>, Path((slug, id)): Path<(String, u64)>) -> ApiResult<Json<Value>> {
+pub async fn get_one(
+    role: StorageRole,
+    State(ctx): State<Context>,
+    Path((slug, id)): Path<(String, u64)>,
+) -> ApiResult<Json<Value>> {
     let ty = type_of(&slug)?;
     let record = find(&ctx, role, &slug, id).await?;
     Ok(Json(storage_json(&ctx, ty, &record).await))
@@ -122,9 +162,13 @@ pub async fn update(
     let body = object_body(&headers, &body)?;
     let mut settings = merged_settings(ty, role, &body, &record.settings, SecretRule::AbsentKeeps);
     ty.normalize(role, &mut settings)?;
-    ty.validate_connection(role, &settings, &ctx.settings).await?;
-    let (title, description, sync_flag) =
-        (optional_text(&body, "title"), optional_text(&body, "description"), synchronizable(&body));
+    ty.validate_connection(role, &settings, &ctx.settings)
+        .await?;
+    let (title, description, sync_flag) = (
+        optional_text(&body, "title"),
+        optional_text(&body, "description"),
+        synchronizable(&body),
+    );
     let apply = |s: &mut StorageRecord| {
         s.settings = settings.clone();
         if let Some(title) = &title {
@@ -137,12 +181,20 @@ pub async fn update(
             s.synchronizable = flag;
         }
     };
-    let updated = ctx.state.update_storage(id, &apply).await?.ok_or_else(|| ApiError::not_found(format!("{slug} storage {id}")))?;
+    let updated = ctx
+        .state
+        .update_storage(id, &apply)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("{slug} storage {id}")))?;
     Ok(Json(storage_json(&ctx, ty, &updated).await))
 }
 
 /// `DELETE /api/storages/<type>/<id>`: 204; tasks and exported objects stay.
-pub async fn delete(role: StorageRole, State(ctx): State<Context>, Path((slug, id)): Path<(String, u64)>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    role: StorageRole,
+    State(ctx): State<Context>,
+    Path((slug, id)): Path<(String, u64)>,
+) -> ApiResult<StatusCode> {
     find(&ctx, role, &slug, id).await?;
     ctx.state.delete_storage(id).await?;
     Ok(StatusCode::NO_CONTENT)

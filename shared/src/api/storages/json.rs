@@ -13,7 +13,10 @@ pub async fn storage_json(ctx: &Context, ty: &dyn StorageType, record: &StorageR
     out.insert("id".into(), json!(record.id));
     out.insert("type".into(), json!(record.storage_type));
     out.insert("synchronizable".into(), json!(record.synchronizable));
-    out.insert("last_sync".into(), json!(record.last_sync.as_ref().map(iso_time)));
+    out.insert(
+        "last_sync".into(),
+        json!(record.last_sync.as_ref().map(iso_time)),
+    );
     out.insert("last_sync_count".into(), json!(record.last_sync_count));
     out.insert("last_sync_job".into(), json!(record.last_sync_job));
     out.insert("status".into(), json!(record.status));
@@ -23,7 +26,14 @@ pub async fn storage_json(ctx: &Context, ty: &dyn StorageType, record: &StorageR
     out.insert("description".into(), json!(record.description));
     out.insert("created_at".into(), json!(iso_time(&record.created_at)));
     for field in ty.fields(record.role).iter().filter(|f| !f.secret) {
-        out.insert(field.name.into(), record.settings.get(field.name).cloned().unwrap_or(Value::Null));
+        out.insert(
+            field.name.into(),
+            record
+                .settings
+                .get(field.name)
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
     }
     out.insert("project".into(), json!(record.project));
     if record.status.is_active() {
@@ -35,8 +45,12 @@ pub async fn storage_json(ctx: &Context, ty: &dyn StorageType, record: &StorageR
 /// While a sync runs: `last_sync_count` and `meta.tasks_existed` so far (as Label Studio's
 /// progress pings), plus `meta.progress` with pages, batches and errors.
 async fn add_progress(ctx: &Context, record: &StorageRecord, out: &mut Map<String, Value>) {
-    let Some(job_id) = record.last_sync_job.as_deref().and_then(|j| j.parse().ok()) else { return };
-    let Ok(Some(job)) = ctx.state.get_job(job_id).await else { return };
+    let Some(job_id) = record.last_sync_job.as_deref().and_then(|j| j.parse().ok()) else {
+        return;
+    };
+    let Ok(Some(job)) = ctx.state.get_job(job_id).await else {
+        return;
+    };
     if job.status != JobStatus::Running {
         return;
     }

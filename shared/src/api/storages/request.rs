@@ -29,9 +29,12 @@ pub fn merged_settings(
 ) -> Map<String, Value> {
     let mut settings = base.clone();
     for field in ty.fields(role) {
-        let Some(value) = body.get(field.name) else { continue };
+        let Some(value) = body.get(field.name) else {
+            continue;
+        };
         let falsy = value.is_null() || value.as_str() == Some("");
-        if field.secret && falsy && rule == SecretRule::FalsyKeeps && base.contains_key(field.name) {
+        if field.secret && falsy && rule == SecretRule::FalsyKeeps && base.contains_key(field.name)
+        {
             continue;
         }
         settings.insert(field.name.into(), value.clone());
@@ -46,12 +49,17 @@ pub async fn required_project(ctx: &Context, body: &Map<String, Value>) -> ApiRe
         return Err(ApiError::validation("project", "This field is required."));
     };
     let Some(id) = id_value(Some(raw)) else {
-        return Err(ApiError::validation("project", format!("Incorrect type. Expected pk value, received {raw}.")));
+        return Err(ApiError::validation(
+            "project",
+            format!("Incorrect type. Expected pk value, received {raw}."),
+        ));
     };
-    ctx.state
-        .get_project(id)
-        .await?
-        .ok_or_else(|| ApiError::validation("project", format!("Invalid pk \"{id}\" - object does not exist.")))
+    ctx.state.get_project(id).await?.ok_or_else(|| {
+        ApiError::validation(
+            "project",
+            format!("Invalid pk \"{id}\" - object does not exist."),
+        )
+    })
 }
 
 /// An optional text field of the body (`title`, `description`).
@@ -61,5 +69,6 @@ pub fn optional_text(body: &Map<String, Value>, name: &str) -> Option<Option<Str
 
 /// `synchronizable` when the body has it.
 pub fn synchronizable(body: &Map<String, Value>) -> Option<bool> {
-    body.get("synchronizable").map(|_| crate::storage_types::bool_setting(body, "synchronizable"))
+    body.get("synchronizable")
+        .map(|_| crate::storage_types::bool_setting(body, "synchronizable"))
 }
