@@ -1,0 +1,76 @@
+//! Emulator servers for integration tests, started once per test binary on a free loopback
+//! port. They come from the virtualenv `tests/run` installs (`.venv-test`, or
+//! `LABELSYNC_TEST_VENV`); a missing emulator fails the test with what to run, never skips it.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A running emulator; killed when the test binary exits.
+pub struct Emulator {
+    pub endpoint: String,
+    _child: ChildGuard,
+}
+
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    let venv = std::env::var_os("LABELSYNC_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv-test"));
+    let path = venv.join("bin").join(name);
+    assert!(path.exists(), "{} is missing: run tests/run (it installs the emulators into .venv-test)", path.display());
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Waits until a TCP connect to the port succeeds (30 s at most).
+fn wait_listening(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start listening on port {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `moto_server` (S3, DynamoDB, SQS, STS, EventBridge), shared by the tests of one binary.
+/// Tests isolate themselves by unique bucket, table and queue names.
+pub fn moto() -> &'static Emulator {
+    static MOTO: OnceLock<Emulator> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let port = free_port();
+        let child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let guard = ChildGuard(child);
+        wait_listening(port, "moto_server");
+        Emulator { endpoint: format!("http://127.0.0.1:{port}"), _child: guard }
+    })
+}
+
+/// A name no other test uses: `<base>-<random>` (lowercase, S3-bucket safe).
+pub fn unique(base: &str) -> String {
+    let random = format!("{:016x}", rand_u64());
+    format!("{base}-{}", &random[..12])
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(Instant::now().elapsed().as_nanos() ^ std::process::id() as u128);
+    hasher.finish()
+}
