@@ -90,6 +90,14 @@ impl Server {
         }
     }
 
+    /// The server's peak resident memory so far (`VmHWM`), KiB.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
     /// Kills and starts again on the same data directory (a new port).
     pub fn restart(&mut self) {
         self.kill();
