@@ -5,6 +5,7 @@
 //! [`ingest`] turns keys into tasks → [`finish`] moves the storage to its final status once the
 //! last page is listed and every batch is done. [`worker`] runs handlers from a queue.
 
+pub mod batch;
 pub mod dispatch;
 pub mod error;
 pub mod fanout;
