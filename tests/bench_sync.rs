@@ -13,7 +13,10 @@ use common::Server;
 use serde_json::{Value, json};
 
 fn count(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main]
@@ -28,16 +31,29 @@ async fn main() {
     for i in 0..files {
         std::fs::write(dir.join(format!("image-{i:07}.jpg")), b"x").expect("write file");
     }
-    println!("made {files} files in {:.1} s", started.elapsed().as_secs_f64());
-    let storage = server.local_import(project, &dir, json!({"use_blob_urls": true})).await;
+    println!(
+        "made {files} files in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let storage = server
+        .local_import(project, &dir, json!({"use_blob_urls": true}))
+        .await;
     let path = format!("/api/storages/localfiles/{}", storage["id"]);
     let (created, secs) = timed_sync(&server, &path).await;
-    println!("files mode: {created} tasks in {secs:.2} s = {:.0} tasks/s", created as f64 / secs);
+    println!(
+        "files mode: {created} tasks in {secs:.2} s = {:.0} tasks/s",
+        created as f64 / secs
+    );
     let (again, resync_secs) = timed_sync(&server, &path).await;
-    println!("re-sync of {files} files: {again} new tasks in {resync_secs:.2} s ({:.0} keys/s)", files as f64 / resync_secs);
+    println!(
+        "re-sync of {files} files: {again} new tasks in {resync_secs:.2} s ({:.0} keys/s)",
+        files as f64 / resync_secs
+    );
 
     let jsonl_dir = server.dir("jsonl");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(jsonl_dir.join("tasks.jsonl")).expect("create jsonl"));
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(jsonl_dir.join("tasks.jsonl")).expect("create jsonl"),
+    );
     for i in 0..lines {
         writeln!(out, r#"{{"text": "line {i}", "meta_n": {i}}}"#).expect("write line");
     }
@@ -46,7 +62,10 @@ async fn main() {
     let storage = server.local_import(project, &jsonl_dir, json!({})).await;
     let path = format!("/api/storages/localfiles/{}", storage["id"]);
     let (created, secs) = timed_sync(&server, &path).await;
-    println!("jsonl tasks mode: {created} tasks in {secs:.2} s = {:.0} tasks/s", created as f64 / secs);
+    println!(
+        "jsonl tasks mode: {created} tasks in {secs:.2} s = {:.0} tasks/s",
+        created as f64 / secs
+    );
     let (_, resync_secs) = timed_sync(&server, &path).await;
     println!("re-sync of the {lines}-line jsonl: {resync_secs:.2} s");
     match server.peak_rss_kib() {

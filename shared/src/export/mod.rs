@@ -5,13 +5,17 @@ mod document;
 
 pub use document::annotation_document;
 
+use std::sync::Arc;
+
 use futures::StreamExt;
 
+use crate::backends::ObjectStore;
 use crate::context::{Context, storage_type_of};
 use crate::model::{
     Annotation, AnnotationId, JobId, ProjectId, StorageId, StorageRecord, StorageRole,
 };
 use crate::model::{BatchId, BatchOutcome};
+use crate::storage_types::StorageType;
 use crate::storage_types::bool_setting;
 use crate::sync::fanout::{describe, running_job_storage};
 use crate::sync::finish::finish_job;
@@ -71,21 +75,25 @@ pub async fn handle_export_annotation(
     Ok(())
 }
 
+/// The type and backend of a target storage.
+fn open_target(
+    ctx: &Context,
+    storage: &StorageRecord,
+) -> Result<(&'static dyn StorageType, Arc<dyn ObjectStore>), HandlerError> {
+    let opened = storage_type_of(storage).and_then(|ty| Ok((ty, ctx.backend(storage)?)));
+    opened.map_err(|source| HandlerError::Settings {
+        storage: storage.id,
+        source,
+    })
+}
+
 /// Writes one annotation into one target storage.
 pub async fn write_annotation(
     ctx: &Context,
     storage: &StorageRecord,
     annotation: &Annotation,
 ) -> Result<(), HandlerError> {
-    let fail = |e: crate::storage_types::SettingsError| HandlerError::Backend {
-        storage: storage.id,
-        source: crate::backends::BackendError::Service {
-            operation: "open storage",
-            source: Box::new(e),
-        },
-    };
-    let ty = storage_type_of(storage).map_err(fail)?;
-    let backend = ctx.backend(storage).map_err(fail)?;
+    let (ty, backend) = open_target(ctx, storage)?;
     let Some(task) = ctx.state.get_task(annotation.task).await? else {
         return Ok(());
     };
@@ -96,13 +104,11 @@ pub async fn write_annotation(
         serde_json::to_vec(&document)
     }?;
     let key = ty.export_key(&storage.settings, annotation.id);
-    backend
-        .put(&key, body.into())
-        .await
-        .map_err(|source| HandlerError::Backend {
-            storage: storage.id,
-            source,
-        })
+    let written = backend.put(&key, body.into()).await;
+    written.map_err(|source| HandlerError::Backend {
+        storage: storage.id,
+        source,
+    })
 }
 
 async fn delete_annotation(
@@ -110,23 +116,13 @@ async fn delete_annotation(
     storage: &StorageRecord,
     annotation: AnnotationId,
 ) -> Result<(), HandlerError> {
-    let fail = |e: crate::storage_types::SettingsError| HandlerError::Backend {
-        storage: storage.id,
-        source: crate::backends::BackendError::Service {
-            operation: "open storage",
-            source: Box::new(e),
-        },
-    };
-    let ty = storage_type_of(storage).map_err(fail)?;
-    let backend = ctx.backend(storage).map_err(fail)?;
+    let (ty, backend) = open_target(ctx, storage)?;
     let key = ty.export_key(&storage.settings, annotation);
-    backend
-        .delete(&key)
-        .await
-        .map_err(|source| HandlerError::Backend {
-            storage: storage.id,
-            source,
-        })
+    let deleted = backend.delete(&key).await;
+    deleted.map_err(|source| HandlerError::Backend {
+        storage: storage.id,
+        source,
+    })
 }
 
 /// `ExportPage`: one page of an export sync; announces the next page before writing.

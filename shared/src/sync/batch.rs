@@ -27,7 +27,10 @@ pub async fn handle_batch(ctx: &Context, records: Vec<BatchRecord>) -> Vec<Strin
             (record.message_id, result)
         })
         .collect();
-    let results: Vec<_> = futures::stream::iter(handled).buffer_unordered(MESSAGES_IN_FLIGHT).collect().await;
+    let results: Vec<_> = futures::stream::iter(handled)
+        .buffer_unordered(MESSAGES_IN_FLIGHT)
+        .collect()
+        .await;
     let mut retry = Vec::new();
     for (message_id, result) in results {
         match result {
@@ -36,7 +39,9 @@ pub async fn handle_batch(ctx: &Context, records: Vec<BatchRecord>) -> Vec<Strin
                 tracing::warn!(message = %message_id, error = %e, "handler failed; the message will be retried");
                 retry.push(message_id);
             }
-            Err(e) => tracing::error!(message = %message_id, error = %e, "handler failed for good; dropping the message"),
+            Err(e) => {
+                tracing::error!(message = %message_id, error = %e, "handler failed for good; dropping the message")
+            }
         }
     }
     retry

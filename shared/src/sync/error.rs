@@ -14,6 +14,12 @@ pub enum HandlerError {
     State(#[from] StateError),
     #[error(transparent)]
     Queue(#[from] QueueError),
+    #[error("storage {storage} cannot be opened: {source}")]
+    Settings {
+        storage: u64,
+        #[source]
+        source: crate::storage_types::SettingsError,
+    },
     #[error("storage {storage}: {source}")]
     Backend {
         storage: u64,

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::crud::{find, type_of};
 use super::json::storage_json;
-use super::request::{SecretRule, merged_settings, required_project};
+use super::request::{SecretRule, checked_settings, required_project};
 use crate::api::body::{id_value, object_body};
 use crate::api::error::{ApiError, ApiResult};
 use crate::backends::{ListRequest, ObjectMeta};
@@ -54,10 +54,7 @@ async fn settings_to_check(
         Some(id) => find(ctx, role, slug, id).await?.settings,
         None => Map::new(),
     };
-    let mut settings = merged_settings(ty, role, body, &base, SecretRule::FalsyKeeps);
-    ty.normalize(role, &mut settings)?;
-    ty.validate_connection(role, &settings, &ctx.settings)
-        .await?;
+    let settings = checked_settings(ctx, ty, role, body, &base, SecretRule::FalsyKeeps).await?;
     Ok((ty, settings))
 }
 

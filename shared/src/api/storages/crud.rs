@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::json::storage_json;
 use super::request::{
-    SecretRule, merged_settings, optional_text, required_project, synchronizable,
+    SecretRule, checked_settings, optional_text, required_project, synchronizable,
 };
 use crate::api::body::object_body;
 use crate::api::error::{ApiError, ApiResult};
@@ -106,16 +106,15 @@ pub async fn create(
     let ty = type_of(&slug)?;
     let body = object_body(&headers, &body)?;
     let project = required_project(&ctx, &body).await?;
-    let mut settings = merged_settings(
+    let settings = checked_settings(
+        &ctx,
         ty,
         role,
         &body,
         &Default::default(),
         SecretRule::AbsentKeeps,
-    );
-    ty.normalize(role, &mut settings)?;
-    ty.validate_connection(role, &settings, &ctx.settings)
-        .await?;
+    )
+    .await?;
     let new = NewStorage {
         role,
         storage_type: slug,
@@ -160,10 +159,15 @@ pub async fn update(
     let ty = type_of(&slug)?;
     let record = find(&ctx, role, &slug, id).await?;
     let body = object_body(&headers, &body)?;
-    let mut settings = merged_settings(ty, role, &body, &record.settings, SecretRule::AbsentKeeps);
-    ty.normalize(role, &mut settings)?;
-    ty.validate_connection(role, &settings, &ctx.settings)
-        .await?;
+    let settings = checked_settings(
+        &ctx,
+        ty,
+        role,
+        &body,
+        &record.settings,
+        SecretRule::AbsentKeeps,
+    )
+    .await?;
     let (title, description, sync_flag) = (
         optional_text(&body, "title"),
         optional_text(&body, "description"),

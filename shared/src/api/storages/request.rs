@@ -72,3 +72,19 @@ pub fn synchronizable(body: &Map<String, Value>) -> Option<bool> {
     body.get("synchronizable")
         .map(|_| crate::storage_types::bool_setting(body, "synchronizable"))
 }
+
+/// [`merged_settings`], normalized and checked against the storage itself.
+pub async fn checked_settings(
+    ctx: &Context,
+    ty: &dyn StorageType,
+    role: StorageRole,
+    body: &Map<String, Value>,
+    base: &Map<String, Value>,
+    rule: SecretRule,
+) -> ApiResult<Map<String, Value>> {
+    let mut settings = merged_settings(ty, role, body, base, rule);
+    ty.normalize(role, &mut settings)?;
+    ty.validate_connection(role, &settings, &ctx.settings)
+        .await?;
+    Ok(settings)
+}
