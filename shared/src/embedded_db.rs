@@ -4,6 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The store's page cache: enough for the hot index pages; bounds the process's memory
+/// whatever the size of the store.
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 /// File name of the store inside the data directory.
 pub const STORE_FILE: &str = "labelsync.redb";
 
@@ -38,10 +42,13 @@ impl EmbeddedDb {
             source,
         })?;
         let path = data_dir.join(STORE_FILE);
-        let database = redb::Database::create(&path).map_err(|source| EmbeddedDbError::Open {
-            path: path.clone(),
-            source,
-        })?;
+        let database = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|source| EmbeddedDbError::Open {
+                path: path.clone(),
+                source,
+            })?;
         Ok(Arc::new(EmbeddedDb { database, path }))
     }
 
