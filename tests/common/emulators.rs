@@ -27,19 +27,29 @@ fn venv_bin(name: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv-test"));
     let path = venv.join("bin").join(name);
-    assert!(path.exists(), "{} is missing: run tests/run (it installs the emulators into .venv-test)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run tests/run (it installs the emulators into .venv-test)",
+        path.display()
+    );
     path
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// Waits until a TCP connect to the port succeeds (30 s at most).
 fn wait_listening(port: u16, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not start listening on port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not start listening on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -58,7 +68,10 @@ pub fn moto() -> &'static Emulator {
             .expect("start moto_server");
         let guard = ChildGuard(child);
         wait_listening(port, "moto_server");
-        Emulator { endpoint: format!("http://127.0.0.1:{port}"), _child: guard }
+        Emulator {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _child: guard,
+        }
     })
 }
 

@@ -126,21 +126,25 @@ pub async fn acked_message_is_not_redelivered(queue: &dyn Queue, name: QueueName
 }
 
 /// After a redelivery, the first delivery's receipt no longer acks nor extends; the current
-/// one does.
+/// one does. Queues that cannot tell (SQS accepts old receipt handles: "the request succeeds,
+/// but the message might not be deleted") say so with `Queue::rejects_stale_receipts`, and only
+/// the current receipt's ack is checked for them.
 pub async fn stale_receipt_is_rejected(queue: &dyn Queue, name: QueueName) {
     drain(queue, name).await;
     let tag = Tag::new("stale");
     must(queue.send(name, vec![tag.body(0)]).await, "send");
     let first = receive_one(queue, name, &tag, SHORT_VISIBILITY).await;
     let second = receive_one(queue, name, &tag, LONG_VISIBILITY).await;
-    assert_stale(
-        queue.ack(name, &first.receipt).await,
-        "ack with the first receipt",
-    );
-    assert_stale(
-        queue.extend(name, &first.receipt, Duration::ZERO).await,
-        "extend with the first receipt",
-    );
+    if queue.rejects_stale_receipts() {
+        assert_stale(
+            queue.ack(name, &first.receipt).await,
+            "ack with the first receipt",
+        );
+        assert_stale(
+            queue.extend(name, &first.receipt, Duration::ZERO).await,
+            "extend with the first receipt",
+        );
+    }
     must(
         queue.ack(name, &second.receipt).await,
         "ack with the current receipt",

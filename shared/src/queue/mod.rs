@@ -13,6 +13,7 @@
 
 pub mod conformance;
 pub mod embedded;
+pub mod sqs;
 
 use std::time::Duration;
 
@@ -82,7 +83,8 @@ pub trait Queue: Send + Sync {
         visibility: Duration,
         wait: Duration,
     ) -> QueueResult<Vec<Delivery>>;
-    /// Deletes a delivered message: it is done.
+    /// Deletes a delivered message: it is done. A receipt that is no longer current fails with
+    /// `StaleReceipt` where [`Queue::rejects_stale_receipts`].
     async fn ack(&self, queue: QueueName, receipt: &str) -> QueueResult<()>;
     /// Keeps a delivered message invisible for `visibility` from now (a long job's heartbeat);
     /// `Duration::ZERO` makes it visible again at once.
@@ -92,6 +94,11 @@ pub trait Queue: Send + Sync {
         receipt: &str,
         visibility: Duration,
     ) -> QueueResult<()>;
+    /// Whether `ack` and `extend` refuse a receipt of an earlier delivery. SQS does not (it
+    /// may accept an old receipt handle); handlers are idempotent, so either is safe.
+    fn rejects_stale_receipts(&self) -> bool {
+        true
+    }
     /// Bodies of the messages that exhausted their receives, oldest first, at most `limit`.
     async fn dead_letters(&self, queue: QueueName, limit: usize) -> QueueResult<Vec<String>>;
 }
