@@ -65,7 +65,7 @@ async fn types_match_label_studio_shape_with_and_without_slash() {
         assert_eq!(status, 200, "{path}");
         assert_eq!(
             body,
-            json!([{"name": "localfiles", "title": "Local files"}]),
+            json!([{"name": "s3", "title": "AWS S3"}, {"name": "localfiles", "title": "Local files"}]),
             "{path}"
         );
     }

@@ -48,6 +48,9 @@ pub struct Settings {
     pub ingest_batch_size: usize,
     /// `LABELSYNC_VISIBILITY_TIMEOUT_SECS`: how long a received message stays hidden.
     pub visibility_timeout: Duration,
+    /// `LABELSYNC_ALLOW_PRIVATE_ENDPOINTS`: let users point storages (`s3_endpoint`) at
+    /// loopback, private and link-local addresses. Off: that is server-side request forgery.
+    pub allow_private_endpoints: bool,
 }
 
 /// Reads variables; a closure in tests, the process environment otherwise.
@@ -190,6 +193,11 @@ impl Settings {
                 own_number(env, "LABELSYNC_VISIBILITY_TIMEOUT_SECS", 60)?,
                 "LABELSYNC_VISIBILITY_TIMEOUT_SECS",
             )? as u64),
+            allow_private_endpoints: env
+                .var("LABELSYNC_ALLOW_PRIVATE_ENDPOINTS")
+                .map_or(Ok(false), |v| {
+                    parse_bool("LABELSYNC_ALLOW_PRIVATE_ENDPOINTS", &v)
+                })?,
         })
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod conformance;
 pub mod local;
+pub mod s3;
 
 use std::fmt::Debug;
 use std::ops::Range;

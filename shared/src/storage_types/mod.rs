@@ -4,6 +4,8 @@
 
 mod fields;
 pub mod localfiles;
+pub mod s3;
+mod ssrf;
 
 use std::sync::Arc;
 
@@ -133,7 +135,7 @@ pub trait StorageType: Send + Sync {
 
 /// Every supported type, in Label Studio's order.
 pub fn all() -> &'static [&'static dyn StorageType] {
-    &[&localfiles::LocalFiles]
+    &[&s3::S3, &localfiles::LocalFiles]
 }
 
 /// The type with this slug.

@@ -1,0 +1,374 @@
+//! `s3`: an Amazon S3 bucket or an S3-compatible store (spec §2.4, §3.2, §4.4, §5, §8).
+//! Credentials come from the storage, else from the operator's `AWS_*` variables, else from the
+//! default AWS credential chain; `s3_endpoint` (or the operator's `S3_ENDPOINT`) selects an
+//! S3-compatible store with path-style addressing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, future};
+use serde_json::{Map, Value, json};
+
+use super::ssrf::check_endpoint;
+use super::{
+    Field, FieldDefault, SettingsError, SourceSpec, StorageType, bool_setting,
+    compile_regex_filter, str_setting,
+};
+use crate::backends::s3::{Encryption, S3Backend};
+use crate::backends::{BackendError, ListRequest, ObjectStore};
+use crate::config::Settings;
+use crate::model::{AnnotationId, StorageRole};
+use crate::resolve::uri::split_uri;
+
+pub struct S3;
+
+const IMPORT_FIELDS: &[Field] = &[
+    Field::both("bucket", FieldDefault::Null),
+    Field::both("prefix", FieldDefault::Null),
+    Field::both("regex_filter", FieldDefault::Null),
+    Field::both("use_blob_urls", FieldDefault::Bool(false)),
+    Field::secret("aws_access_key_id"),
+    Field::secret("aws_secret_access_key"),
+    Field::secret("aws_session_token"),
+    Field::both("aws_sse_kms_key_id", FieldDefault::Null),
+    Field::both("region_name", FieldDefault::Null),
+    Field::both("s3_endpoint", FieldDefault::Null),
+    Field::import("presign", FieldDefault::Bool(true)),
+    Field::import("presign_ttl", FieldDefault::Int(1)),
+    Field::import("recursive_scan", FieldDefault::Bool(false)),
+];
+const EXPORT_FIELDS: &[Field] = &[
+    Field::both("bucket", FieldDefault::Null),
+    Field::both("prefix", FieldDefault::Null),
+    Field::both("regex_filter", FieldDefault::Null),
+    Field::both("use_blob_urls", FieldDefault::Bool(false)),
+    Field::secret("aws_access_key_id"),
+    Field::secret("aws_secret_access_key"),
+    Field::secret("aws_session_token"),
+    Field::both("aws_sse_kms_key_id", FieldDefault::Null),
+    Field::both("region_name", FieldDefault::Null),
+    Field::both("s3_endpoint", FieldDefault::Null),
+    Field::export("can_delete_objects", FieldDefault::Null),
+];
+
+fn bucket(settings: &Map<String, Value>) -> &str {
+    str_setting(settings, "bucket").unwrap_or_default()
+}
+
+/// An operator default from the environment (`AWS_ACCESS_KEY_ID`, `S3_ENDPOINT`, ...).
+fn operator(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The S3 client a storage's settings describe.
+pub fn client(settings: &Map<String, Value>) -> aws_sdk_s3::Client {
+    let region = str_setting(settings, "region_name")
+        .map(str::to_owned)
+        .or_else(|| operator("S3_region"))
+        .unwrap_or_else(|| "us-east-1".into());
+    let mut config = aws_sdk_s3::config::Builder::new()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(region));
+    if let Some(endpoint) = str_setting(settings, "s3_endpoint")
+        .map(str::to_owned)
+        .or_else(|| operator("S3_ENDPOINT"))
+    {
+        config = config.endpoint_url(endpoint).force_path_style(true);
+    }
+    let key = str_setting(settings, "aws_access_key_id")
+        .map(str::to_owned)
+        .or_else(|| operator("AWS_ACCESS_KEY_ID"));
+    let secret = str_setting(settings, "aws_secret_access_key")
+        .map(str::to_owned)
+        .or_else(|| operator("AWS_SECRET_ACCESS_KEY"));
+    let token = str_setting(settings, "aws_session_token")
+        .map(str::to_owned)
+        .or_else(|| operator("AWS_SESSION_TOKEN"));
+    config = match (key, secret) {
+        (Some(key), Some(secret)) => config.credentials_provider(Credentials::new(
+            key,
+            secret,
+            token,
+            None,
+            "labelsync-storage",
+        )),
+        _ => config.credentials_provider(DefaultChain::default()),
+    };
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
+/// The default AWS credential chain, built on first use (building it is async).
+#[derive(Debug, Default)]
+struct DefaultChain(
+    tokio::sync::OnceCell<aws_config::default_provider::credentials::DefaultCredentialsChain>,
+);
+
+impl ProvideCredentials for DefaultChain {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            let chain = self
+                .0
+                .get_or_init(|| {
+                    aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+                        .build()
+                })
+                .await;
+            chain.provide_credentials().await
+        })
+    }
+}
+
+/// botocore's bucket-name rules.
+fn check_bucket_name(name: &str) -> Result<(), SettingsError> {
+    let valid_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let ends_ok = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
+    if (3..=63).contains(&name.len()) && valid_chars && ends_ok {
+        return Ok(());
+    }
+    Err(SettingsError::field(
+        "bucket",
+        format!(
+            "Invalid bucket name {name:?}: use 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
+        ),
+    ))
+}
+
+#[async_trait]
+impl StorageType for S3 {
+    fn slug(&self) -> &'static str {
+        "s3"
+    }
+
+    fn title(&self) -> &'static str {
+        "AWS S3"
+    }
+
+    fn fields(&self, role: StorageRole) -> &'static [Field] {
+        match role {
+            StorageRole::Import => IMPORT_FIELDS,
+            StorageRole::Export => EXPORT_FIELDS,
+        }
+    }
+
+    fn form_layout(&self, role: StorageRole) -> Value {
+        let mut rows = vec![
+            json!({"columnCount": 3, "fields": [
+                {"type": "text", "name": "title", "label": "Storage Title"},
+                {"type": "text", "name": "bucket", "label": "Bucket Name", "required": true},
+                {"type": "text", "name": "prefix", "label": "Bucket Prefix"}]}),
+            json!({"columnCount": 2, "fields": [
+                {"type": "text", "name": "region_name", "label": "Region Name", "placeholder": "us-east-1"},
+                {"type": "text", "name": "s3_endpoint", "label": "S3 Endpoint"}]}),
+            json!({"columnCount": 2, "fields": [
+                {"type": "password", "name": "aws_access_key_id", "label": "Access Key ID", "protectedValue": true},
+                {"type": "password", "name": "aws_secret_access_key", "label": "Secret Access Key", "protectedValue": true},
+                {"type": "password", "name": "aws_session_token", "label": "Session Token", "protectedValue": true}]}),
+        ];
+        rows.push(match role {
+            StorageRole::Import => json!({"columnCount": 1, "fields": [
+                {"type": "text", "name": "regex_filter", "label": "File Filter Regex"},
+                {"type": "toggle", "name": "use_blob_urls", "label": "Treat every bucket object as a source file"},
+                {"type": "toggle", "name": "recursive_scan", "label": "Recursive scan"},
+                {"type": "toggle", "name": "presign", "label": "Use pre-signed URLs"},
+                {"type": "counter", "name": "presign_ttl", "label": "Expiration minutes", "min": 1, "value": 15}]}),
+            StorageRole::Export => json!({"columnCount": 1, "fields": [
+                {"type": "text", "name": "aws_sse_kms_key_id", "label": "SSE KMS Key ID"},
+                {"type": "toggle", "name": "can_delete_objects", "label": "Can delete objects from storage"}]}),
+        });
+        Value::Array(rows)
+    }
+
+    fn normalize(
+        &self,
+        _role: StorageRole,
+        settings: &mut Map<String, Value>,
+    ) -> Result<(), SettingsError> {
+        let Some(name) = str_setting(settings, "bucket") else {
+            return Err(SettingsError::field("bucket", "This field is required."));
+        };
+        check_bucket_name(name)?;
+        compile_regex_filter(str_setting(settings, "regex_filter"))?;
+        if let Some(ttl) = settings.get("presign_ttl").filter(|v| !v.is_null()) {
+            if ttl
+                .as_u64()
+                .is_none_or(|t| t == 0 || t > u64::from(u16::MAX))
+            {
+                return Err(SettingsError::field(
+                    "presign_ttl",
+                    "Expected whole minutes from 1 to 65535.",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn validate_connection(
+        &self,
+        role: StorageRole,
+        settings: &Map<String, Value>,
+        env: &Settings,
+    ) -> Result<(), SettingsError> {
+        if let Some(endpoint) = str_setting(settings, "s3_endpoint") {
+            check_endpoint("s3_endpoint", endpoint, env.allow_private_endpoints).await?;
+        }
+        let backend = S3Backend::new(client(settings), bucket(settings));
+        let prefix = str_setting(settings, "prefix").unwrap_or_default();
+        let request = ListRequest {
+            prefix,
+            recursive: true,
+            continuation: None,
+            max_keys: 1,
+        };
+        let name = bucket(settings);
+        match backend.list_page(request).await {
+            Ok(page)
+                if page.objects.is_empty() && !prefix.is_empty() && role == StorageRole::Import =>
+            {
+                Err(SettingsError::Connection(format!(
+                    "s3://{name}/{prefix} not found."
+                )))
+            }
+            Ok(_) => Ok(()),
+            Err(BackendError::NotFound { .. }) => Err(SettingsError::Connection(format!(
+                "Cannot find bucket {name} in S3"
+            ))),
+            Err(BackendError::PermissionDenied { .. }) => Err(SettingsError::Connection(format!(
+                "Cannot connect to S3 {name} with specified AWS credentials"
+            ))),
+            Err(e) => Err(SettingsError::Connection(format!(
+                "Cannot connect to S3 {name}: {}",
+                source_text(&e)
+            ))),
+        }
+    }
+
+    fn open(
+        &self,
+        settings: &Map<String, Value>,
+        _env: &Settings,
+    ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
+        let encryption =
+            str_setting(settings, "aws_sse_kms_key_id").map(|key_id| Encryption::Kms {
+                key_id: key_id.to_owned(),
+            });
+        Ok(Arc::new(
+            S3Backend::new(client(settings), bucket(settings)).with_encryption(encryption),
+        ))
+    }
+
+    fn source(&self, settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError> {
+        let prefix = str_setting(settings, "prefix")
+            .map(|p| format!("{}/", p.trim_end_matches('/')))
+            .unwrap_or_default();
+        Ok(SourceSpec {
+            prefix: if prefix == "/" { String::new() } else { prefix },
+            recursive: bool_setting(settings, "recursive_scan"),
+            regex: compile_regex_filter(str_setting(settings, "regex_filter"))?,
+            regex_on_basename: false,
+            files_mode: bool_setting(settings, "use_blob_urls"),
+        })
+    }
+
+    fn object_uri(&self, settings: &Map<String, Value>, _env: &Settings, key: &str) -> String {
+        format!("s3://{}/{key}", bucket(settings))
+    }
+
+    fn storage_filename(&self, _settings: &Map<String, Value>, key: &str) -> String {
+        key.to_owned()
+    }
+
+    fn export_key(&self, settings: &Map<String, Value>, annotation: AnnotationId) -> String {
+        match str_setting(settings, "prefix") {
+            Some(prefix) => format!("{prefix}/{annotation}"),
+            None => annotation.to_string(),
+        }
+    }
+
+    fn resolve_key(&self, settings: &Map<String, Value>, uri: &str) -> Option<String> {
+        let (scheme, uri_bucket, key) = split_uri(uri)?;
+        (scheme == "s3" && uri_bucket == bucket(settings) && !key.is_empty())
+            .then(|| key.to_owned())
+    }
+
+    fn presign(&self, settings: &Map<String, Value>) -> Option<Duration> {
+        let enabled = settings
+            .get("presign")
+            .is_none_or(|_| bool_setting(settings, "presign"));
+        let minutes = settings
+            .get("presign_ttl")
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+            .max(1);
+        enabled.then(|| Duration::from_secs(minutes * 60))
+    }
+}
+
+/// The innermost message of an error chain (the SDK's own words, never credentials).
+fn source_text(error: &dyn std::error::Error) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(value: Value) -> Map<String, Value> {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn bucket_names_follow_botocore() {
+        assert!(check_bucket_name("pytest-s3-images").is_ok());
+        for bad in ["Bad_Bucket!", "ab", "-x-", "UPPER"] {
+            assert!(
+                matches!(check_bucket_name(bad), Err(SettingsError::Field { field, .. }) if field == "bucket"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_uris_and_export_keys() {
+        let s = settings(json!({"bucket": "b", "prefix": "out/"}));
+        assert_eq!(
+            S3.export_key(&s, 5),
+            "out//5",
+            "the prefix is used verbatim, as Label Studio does"
+        );
+        assert_eq!(S3.export_key(&settings(json!({"bucket": "b"})), 5), "5");
+        assert_eq!(
+            S3.resolve_key(&s, "s3://b/dir/x.jpg").as_deref(),
+            Some("dir/x.jpg")
+        );
+        assert_eq!(S3.resolve_key(&s, "s3://other/x.jpg"), None);
+        assert_eq!(
+            S3.source(&settings(json!({"bucket": "b", "prefix": "subdir"})))
+                .unwrap()
+                .prefix,
+            "subdir/"
+        );
+        assert_eq!(
+            S3.presign(&settings(json!({"presign": true, "presign_ttl": 15}))),
+            Some(Duration::from_secs(900))
+        );
+        assert_eq!(S3.presign(&settings(json!({"presign": false}))), None);
+    }
+}

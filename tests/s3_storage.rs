@@ -1,0 +1,325 @@
+//! S3 storages against moto: the backend conformance suite, Label Studio's validation
+//! messages, and sync, resolve (303 pre-signed and ranged proxy) and export end to end through
+//! the real local process. moto does not check signatures, so a pre-signed URL is proven to be
+//! well-formed and fetchable here, not to be rejected when tampered with.
+
+mod common;
+#[path = "common/aws.rs"]
+mod common_aws;
+#[path = "common/emulators.rs"]
+mod emulators;
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use common::Server;
+use labelsync::backends::conformance;
+use labelsync::backends::s3::S3Backend;
+use serde_json::{Value, json};
+
+async fn s3() -> aws_sdk_s3::Client {
+    let sdk = common_aws::moto_sdk().await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+async fn bucket(client: &aws_sdk_s3::Client, objects: &[(&str, &str)]) -> String {
+    let name = emulators::unique("bucket");
+    client
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("create bucket");
+    for (key, body) in objects {
+        client
+            .put_object()
+            .bucket(&name)
+            .key(*key)
+            .body(ByteStream::from(body.as_bytes().to_vec()))
+            .send()
+            .await
+            .expect("put");
+    }
+    name
+}
+
+fn s3_fields(bucket: &str) -> Value {
+    json!({"bucket": bucket, "s3_endpoint": emulators::moto().endpoint, "region_name": "us-east-1",
+           "aws_access_key_id": "AKIAEXAMPLEKEY", "aws_secret_access_key": "very-secret-value", "aws_session_token": "session-token-value"})
+}
+
+fn private_server() -> Server {
+    Server::start_with(&[("LABELSYNC_ALLOW_PRIVATE_ENDPOINTS", "true")])
+}
+
+#[tokio::test]
+async fn the_s3_backend_passes_the_conformance_suite() {
+    let client = s3().await;
+    let name = bucket(&client, &[]).await;
+    conformance::run_all(&S3Backend::new(client, name), "suite/").await;
+}
+
+#[tokio::test]
+async fn validation_speaks_label_studio() {
+    let server = private_server();
+    let project = server.project().await;
+    let name = bucket(&s3().await, &[("data/a.json", "{}")]).await;
+    let create = |extra: Value| {
+        let mut body = s3_fields(&name);
+        common::merge(&mut body, json!({"project": project}));
+        common::merge(&mut body, extra);
+        body
+    };
+    let (status, reply) = server
+        .post_json(
+            "/api/storages/s3",
+            create(json!({"bucket": "no-such-bucket-here"})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        reply["validation_errors"]["non_field_errors"][0],
+        "Cannot find bucket no-such-bucket-here in S3"
+    );
+    let (status, reply) = server
+        .post_json("/api/storages/s3", create(json!({"prefix": "nothing"})))
+        .await;
+    assert_eq!(
+        (
+            status,
+            reply["validation_errors"]["non_field_errors"][0].as_str()
+        ),
+        (
+            400,
+            Some(format!("s3://{name}/nothing not found.").as_str())
+        )
+    );
+    let (status, _) = server
+        .post_json(
+            "/api/storages/export/s3",
+            create(json!({"prefix": "nothing"})),
+        )
+        .await;
+    assert_eq!(status, 201, "an empty export prefix is fine");
+    let (status, reply) = server
+        .post_json("/api/storages/s3", create(json!({"bucket": "Bad_Bucket!"})))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        reply["validation_errors"]["bucket"][0]
+            .as_str()
+            .unwrap()
+            .contains("Invalid bucket name"),
+        "{reply}"
+    );
+
+    let (status, storage) = server
+        .post_json("/api/storages/s3", create(json!({"prefix": "data"})))
+        .await;
+    assert_eq!(status, 201, "{storage}");
+    let text = storage.to_string();
+    for secret in [
+        "very-secret-value",
+        "AKIAEXAMPLEKEY",
+        "session-token-value",
+        "aws_secret_access_key",
+        "aws_access_key_id",
+        "aws_session_token",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    assert_eq!(
+        (
+            storage["presign"].as_bool(),
+            storage["presign_ttl"].as_u64()
+        ),
+        (Some(true), Some(1))
+    );
+    // validate with the id: stored secrets fill in what the body leaves out.
+    let validated = server
+        .post(
+            "/api/storages/s3/validate",
+            json!({"id": storage["id"], "project": project, "bucket": name}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(validated.status(), 200);
+}
+
+#[tokio::test]
+async fn user_endpoints_on_private_addresses_are_refused_by_default() {
+    let server = Server::start();
+    let project = server.project().await;
+    let mut body = s3_fields("some-bucket");
+    common::merge(&mut body, json!({"project": project}));
+    let (status, reply) = server.post_json("/api/storages/s3", body).await;
+    assert_eq!(status, 400);
+    assert!(
+        reply["validation_errors"]["s3_endpoint"][0]
+            .as_str()
+            .unwrap()
+            .contains("non-public address"),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn files_sync_then_presigned_and_proxied_media_then_export() {
+    let client = s3().await;
+    let name = bucket(
+        &client,
+        &[
+            ("img/a.jpg", "jpeg bytes a"),
+            ("img/b.jpg", "jpeg bytes b"),
+            ("img/deep/c.jpg", "c"),
+        ],
+    )
+    .await;
+    let server = private_server();
+    let project = server.project().await;
+    let mut body = s3_fields(&name);
+    common::merge(
+        &mut body,
+        json!({"project": project, "prefix": "img", "use_blob_urls": true}),
+    );
+    let (status, storage) = server.post_json("/api/storages/s3", body).await;
+    assert_eq!(status, 201, "{storage}");
+    let path = format!("/api/storages/s3/{}", storage["id"]);
+    let done = server.sync(&path).await;
+    assert_eq!(
+        (done["status"].as_str(), done["last_sync_count"].as_u64()),
+        (Some("completed"), Some(2)),
+        "{done}"
+    );
+
+    let tasks = server.tasks(project).await;
+    let task = tasks
+        .iter()
+        .find(|t| t["storage_filename"] == "img/a.jpg")
+        .expect("task of img/a.jpg");
+    let url = task["data"]["image"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("/tasks/{}/resolve/?fileuri=", task["id"])),
+        "{url}"
+    );
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resolved = no_redirects
+        .get(server.url(url))
+        .header("Authorization", format!("Token {}", common::TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resolved.status(), 303);
+    assert_eq!(resolved.headers()["cache-control"], "no-store, max-age=60");
+    let location = resolved.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.contains("X-Amz-Signature=")
+            && location.contains("response-content-type=image%2Fjpeg"),
+        "{location}"
+    );
+    let fetched = reqwest::get(&location).await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.text().await.unwrap(), "jpeg bytes a");
+
+    let (status, _) = server.patch_json(&path, json!({"presign": false})).await;
+    assert_eq!(status, 200);
+    let ranged = server
+        .get(url)
+        .header("Range", "bytes=5-9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(ranged.headers()["content-range"], "bytes 5-9/12");
+    assert_eq!(ranged.headers()["accept-ranges"], "bytes");
+    assert!(
+        ranged.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("private")
+    );
+    assert_eq!(ranged.text().await.unwrap(), "bytes");
+    let elsewhere = server
+        .get(&format!(
+            "/tasks/{}/resolve/?fileuri={}",
+            task["id"],
+            base64_url("s3://another-bucket/a.jpg")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.status(),
+        404,
+        "a bucket the project did not configure is never served"
+    );
+
+    let target = bucket(&client, &[]).await;
+    let mut body = s3_fields(&target);
+    common::merge(
+        &mut body,
+        json!({"project": project, "prefix": "out", "can_delete_objects": true}),
+    );
+    let (status, export) = server.post_json("/api/storages/export/s3", body).await;
+    assert_eq!(status, 201, "{export}");
+    let (_, annotation) = server
+        .post_json(
+            &format!("/api/tasks/{}/annotations", task["id"]),
+            json!({"result": [{"v": 1}]}),
+        )
+        .await;
+    let key = format!("out/{}", annotation["id"]);
+    let exported = wait_for_object(&client, &target, &key, true).await;
+    assert_eq!(exported["result"], json!([{"v": 1}]));
+    assert_eq!(
+        server
+            .delete(&format!("/api/annotations/{}", annotation["id"]))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    wait_for_object(&client, &target, &key, false).await;
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE.encode(text)
+}
+
+/// Waits (30 s at most) until the object exists (returning its JSON) or is gone.
+async fn wait_for_object(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    present: bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = client.get_object().bucket(bucket).key(key).send().await;
+        match (got, present) {
+            (Ok(object), true) => {
+                let bytes = object.body.collect().await.unwrap().into_bytes();
+                return serde_json::from_slice(&bytes).unwrap();
+            }
+            (Err(_), false) => return Value::Null,
+            _ => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "s3://{bucket}/{key} never became {}",
+            if present { "present" } else { "absent" }
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
