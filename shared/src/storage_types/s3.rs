@@ -202,16 +202,12 @@ impl StorageType for S3 {
         };
         check_bucket_name(name)?;
         compile_regex_filter(str_setting(settings, "regex_filter"))?;
-        if let Some(ttl) = settings.get("presign_ttl").filter(|v| !v.is_null()) {
-            if ttl
-                .as_u64()
-                .is_none_or(|t| t == 0 || t > u64::from(u16::MAX))
-            {
-                return Err(SettingsError::field(
-                    "presign_ttl",
-                    "Expected whole minutes from 1 to 65535.",
-                ));
-            }
+        let ttl = settings.get("presign_ttl").filter(|v| !v.is_null());
+        if ttl.is_some_and(|t| t.as_u64().is_none_or(|t| t == 0 || t > u64::from(u16::MAX))) {
+            return Err(SettingsError::field(
+                "presign_ttl",
+                "Expected whole minutes from 1 to 65535.",
+            ));
         }
         Ok(())
     }
