@@ -11,7 +11,9 @@
 //! - `finish_job` moves a running job to a final status exactly once.
 
 pub mod conformance;
+pub mod dynamo;
 pub mod embedded;
+pub mod records;
 
 use async_trait::async_trait;
 

@@ -4,7 +4,6 @@
 use std::ops::Bound;
 
 use redb::{Database, ReadOnlyTable, Table, WriteTransaction};
-use serde_json::Value;
 
 use super::projects::maximum_annotations;
 use super::tables::{
@@ -14,6 +13,7 @@ use super::tables::{
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, NewAnnotation, ProjectId, Task, TaskId, now,
 };
+use crate::state::records::{CounterChange, count_annotation, new_record};
 use crate::state::{StateError, StateResult};
 
 const WHAT: &str = "annotation";
@@ -72,67 +72,6 @@ impl<'t> AnnotationTables<'t> {
 }
 
 /// Whether an annotation joins or leaves its task's counters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum CounterChange {
-    Added,
-    Removed,
-}
-
-/// Counts one annotation in or out of `task`'s counters and recomputes `is_labeled`.
-/// Cancelled annotations count in `cancelled_annotations` only.
-pub(super) fn count_annotation(
-    task: &mut Task,
-    was_cancelled: bool,
-    change: CounterChange,
-    maximum_annotations: u64,
-) {
-    let counter = if was_cancelled {
-        &mut task.cancelled_annotations
-    } else {
-        &mut task.total_annotations
-    };
-    *counter = match change {
-        CounterChange::Added => counter.saturating_add(1),
-        CounterChange::Removed => counter.saturating_sub(1),
-    };
-    task.is_labeled = task.total_annotations >= maximum_annotations;
-}
-
-/// Reads an imported annotation (`{"result": [...], "was_cancelled": .., ...}`) leniently:
-/// missing or mistyped fields take their defaults; `completed_by` may be an id or `{"id": ..}`.
-pub(super) fn from_import(value: &Value) -> NewAnnotation {
-    let field = |name: &str| value.get(name);
-    let flag = |name: &str| field(name).and_then(Value::as_bool).unwrap_or(false);
-    let completed_by = field("completed_by")
-        .and_then(|v| v.as_u64().or_else(|| v.get("id").and_then(Value::as_u64)));
-    NewAnnotation {
-        result: field("result")
-            .cloned()
-            .unwrap_or_else(|| Value::Array(Vec::new())),
-        was_cancelled: flag("was_cancelled"),
-        ground_truth: flag("ground_truth"),
-        lead_time: field("lead_time").and_then(Value::as_f64),
-        completed_by,
-    }
-}
-
-/// Builds the record of a new annotation of `task`.
-pub(super) fn new_record(id: AnnotationId, task: &Task, new: NewAnnotation) -> Annotation {
-    let created_at = now();
-    Annotation {
-        id,
-        task: task.id,
-        project: task.project,
-        result: new.result,
-        was_cancelled: new.was_cancelled,
-        ground_truth: new.ground_truth,
-        lead_time: new.lead_time,
-        completed_by: new.completed_by,
-        created_at,
-        updated_at: created_at,
-    }
-}
-
 pub(super) fn create(
     db: &Database,
     task_id: TaskId,

@@ -6,9 +6,7 @@ use std::ops::Bound;
 use chrono::{DateTime, Utc};
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
-use super::annotations::{
-    AnnotationTables, CounterChange, count_annotation, from_import, new_record,
-};
+use super::annotations::AnnotationTables;
 use super::projects::maximum_annotations;
 use super::tables::{
     During, IdBlock, IdKind, LAST_IDS, LINKS, NO_JOB, PROJECTS, RecordTable, TASK_COUNTS, TASKS,
@@ -16,6 +14,7 @@ use super::tables::{
 };
 use crate::model::{CreateOutcome, JobId, NewTask, ProjectId, Task, TaskId, now};
 use crate::state::StateResult;
+use crate::state::records::{CounterChange, count_annotation, from_import, new_record};
 
 const WHAT: &str = "task";
 const CREATE: &str = "create_tasks";

@@ -1,0 +1,124 @@
+//! Sync jobs: counters changed only together with a page/batch marker, in one transaction, so a
+//! redelivered message never counts twice.
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+use super::table::{Table, doc_item, key, store_error};
+use crate::model::{JobId, JobKind, JobStatus, StorageId, SyncJob, now};
+use crate::state::{StateError, StateResult};
+
+const WHAT: &str = "job";
+
+fn pk(job: JobId) -> String {
+    format!("JOB#{job}")
+}
+
+pub async fn create_job(table: &Table, storage: StorageId, kind: JobKind) -> StateResult<SyncJob> {
+    let id = table.allocate("job", 1, "create_job").await?;
+    let job = SyncJob::new(id, storage, kind, now());
+    table
+        .put(doc_item(&pk(id), "META", &job, 1, WHAT)?, "create_job")
+        .await?;
+    Ok(job)
+}
+
+fn not_found(id: JobId) -> StateError {
+    StateError::NotFound { what: WHAT, id }
+}
+
+/// Applies `change` to the job together with writing `marker`, once: if the marker exists the
+/// job is returned unchanged.
+pub async fn record_once(
+    table: &Table,
+    id: JobId,
+    marker: &str,
+    change: &(dyn Fn(&mut SyncJob) + Send + Sync),
+) -> StateResult<SyncJob> {
+    const OPERATION: &str = "record_job_progress";
+    loop {
+        let (mut job, version) = table
+            .get_doc::<SyncJob>(&pk(id), "META", WHAT, OPERATION)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        if table.get(&pk(id), marker, OPERATION).await?.is_some() {
+            return Ok(job);
+        }
+        change(&mut job);
+        let marker_put = Put::builder()
+            .table_name(&table.name)
+            .set_item(Some(key(&pk(id), marker)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| store_error(OPERATION, e))?;
+        let job_put = Put::builder()
+            .table_name(&table.name)
+            .set_item(Some(doc_item(&pk(id), "META", &job, version + 1, WHAT)?))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", super::table::n(version))
+            .build()
+            .map_err(|e| store_error(OPERATION, e))?;
+        let sent = table
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(marker_put).build())
+            .transact_items(TransactWriteItem::builder().put(job_put).build())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => return Ok(job),
+            // The marker appeared or the job moved on: read again (the marker check returns).
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(store_error(OPERATION, e)),
+        }
+    }
+}
+
+pub async fn start_job(table: &Table, id: JobId) -> StateResult<SyncJob> {
+    let change = |job: &mut SyncJob| {
+        let unset = job.started_at.is_none();
+        if unset {
+            job.started_at = Some(now());
+        }
+        unset
+    };
+    table
+        .update_doc(&pk(id), "META", WHAT, "start_job", &change)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+pub async fn finish_job(
+    table: &Table,
+    id: JobId,
+    status: JobStatus,
+    failure: Option<String>,
+) -> StateResult<Option<SyncJob>> {
+    const OPERATION: &str = "finish_job";
+    loop {
+        let (mut job, version) = table
+            .get_doc::<SyncJob>(&pk(id), "META", WHAT, OPERATION)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        if job.status != JobStatus::Running {
+            return Ok(None);
+        }
+        job.status = status;
+        job.finished_at = Some(now());
+        job.failure = failure.clone();
+        if table
+            .put_if_version(
+                doc_item(&pk(id), "META", &job, version + 1, WHAT)?,
+                Some(version),
+                OPERATION,
+            )
+            .await?
+        {
+            return Ok(Some(job));
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Projects, storages and annotations on the table.
+
+use super::table::{Table, decode, doc_item, key, padded};
+use crate::model::{
+    Annotation, AnnotationId, AnnotationPatch, NewAnnotation, NewProject, NewStorage, Project,
+    ProjectId, StorageId, StorageRecord, StorageRole, Task, TaskId, now,
+};
+use crate::state::records::{CounterChange, count_annotation, new_record};
+use crate::state::{StateError, StateResult, StorageUpdate};
+
+pub async fn create_project(table: &Table, new: NewProject) -> StateResult<Project> {
+    let id = table.allocate("project", 1, "create_project").await?;
+    let project = Project {
+        id,
+        title: new.title,
+        description: new.description,
+        label_config: new.label_config,
+        maximum_annotations: new.maximum_annotations,
+        created_at: now(),
+    };
+    put_project(table, &project).await?;
+    Ok(project)
+}
+
+pub async fn put_project(table: &Table, project: &Project) -> StateResult<()> {
+    table
+        .put(
+            doc_item("PROJECTS", &padded(project.id), project, 1, "project")?,
+            "put_project",
+        )
+        .await
+}
+
+pub async fn get_project(table: &Table, id: ProjectId) -> StateResult<Option<Project>> {
+    Ok(table
+        .get_doc("PROJECTS", &padded(id), "project", "get_project")
+        .await?
+        .map(|(p, _)| p))
+}
+
+pub async fn list_projects(table: &Table) -> StateResult<Vec<Project>> {
+    table
+        .query_keys("PROJECTS", None, usize::MAX, "list_projects")
+        .await?
+        .iter()
+        .map(|i| decode(i, "project"))
+        .collect()
+}
+
+fn storage_pk(id: StorageId) -> String {
+    format!("STORAGE#{id}")
+}
+
+fn storage_index(project: ProjectId, role: StorageRole) -> String {
+    let role = match role {
+        StorageRole::Import => "import",
+        StorageRole::Export => "export",
+    };
+    format!("PROJECT#{project}#STORAGES#{role}")
+}
+
+pub async fn create_storage(table: &Table, new: NewStorage) -> StateResult<StorageRecord> {
+    let id = table.allocate("storage", 1, "create_storage").await?;
+    let record = new.into_record(id, now());
+    table
+        .put(
+            doc_item(&storage_pk(id), "META", &record, 1, "storage")?,
+            "create_storage",
+        )
+        .await?;
+    table
+        .put(
+            key(&storage_index(record.project, record.role), &padded(id)),
+            "create_storage",
+        )
+        .await?;
+    Ok(record)
+}
+
+pub async fn get_storage(table: &Table, id: StorageId) -> StateResult<Option<StorageRecord>> {
+    Ok(table
+        .get_doc(&storage_pk(id), "META", "storage", "get_storage")
+        .await?
+        .map(|(s, _)| s))
+}
+
+pub async fn list_storages(
+    table: &Table,
+    project: ProjectId,
+    role: StorageRole,
+) -> StateResult<Vec<StorageRecord>> {
+    table
+        .indexed_docs(
+            &storage_index(project, role),
+            "STORAGE",
+            None,
+            usize::MAX,
+            "storage",
+            "list_storages",
+        )
+        .await
+}
+
+pub async fn update_storage(
+    table: &Table,
+    id: StorageId,
+    update: StorageUpdate<'_>,
+) -> StateResult<Option<StorageRecord>> {
+    let change = |s: &mut StorageRecord| {
+        update(s);
+        true
+    };
+    table
+        .update_doc(
+            &storage_pk(id),
+            "META",
+            "storage",
+            "update_storage",
+            &change,
+        )
+        .await
+}
+
+pub async fn delete_storage(table: &Table, id: StorageId) -> StateResult<bool> {
+    let Some(record) = get_storage(table, id).await? else {
+        return Ok(false);
+    };
+    super::tasks::delete_links(table, id).await?;
+    table
+        .delete(
+            &storage_index(record.project, record.role),
+            &padded(id),
+            "delete_storage",
+        )
+        .await?;
+    table
+        .delete(&storage_pk(id), "META", "delete_storage")
+        .await?;
+    Ok(true)
+}
+
+fn annotation_pk(id: AnnotationId) -> String {
+    format!("ANNOTATION#{id}")
+}
+
+fn annotation_indexes(annotation: &Annotation) -> [String; 2] {
+    [
+        format!("PROJECT#{}#ANNOTATIONS", annotation.project),
+        format!("TASK#{}#ANNOTATIONS", annotation.task),
+    ]
+}
+
+/// Writes an annotation and its index items (tasks' counters are the caller's).
+pub async fn put_annotation(table: &Table, annotation: &Annotation) -> StateResult<()> {
+    table
+        .put(
+            doc_item(
+                &annotation_pk(annotation.id),
+                "META",
+                annotation,
+                1,
+                "annotation",
+            )?,
+            "put_annotation",
+        )
+        .await?;
+    for index in annotation_indexes(annotation) {
+        table
+            .put(key(&index, &padded(annotation.id)), "put_annotation")
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn get_annotation(table: &Table, id: AnnotationId) -> StateResult<Option<Annotation>> {
+    Ok(table
+        .get_doc(&annotation_pk(id), "META", "annotation", "get_annotation")
+        .await?
+        .map(|(a, _)| a))
+}
+
+pub async fn maximum_annotations(table: &Table, project: ProjectId) -> StateResult<u64> {
+    Ok(get_project(table, project)
+        .await?
+        .map_or(1, |p| p.maximum_annotations)
+        .max(1))
+}
+
+/// Counts an annotation out (`before`) and in (`after`) of its task's counters.
+async fn recount(
+    table: &Table,
+    task: TaskId,
+    before: Option<bool>,
+    after: Option<bool>,
+) -> StateResult<()> {
+    let Some((current, _)) = table
+        .get_doc::<Task>(&format!("TASK#{task}"), "META", "task", "recount")
+        .await?
+    else {
+        return Ok(());
+    };
+    let maximum = maximum_annotations(table, current.project).await?;
+    let change = |t: &mut Task| {
+        if let Some(cancelled) = before {
+            count_annotation(t, cancelled, CounterChange::Removed, maximum);
+        }
+        if let Some(cancelled) = after {
+            count_annotation(t, cancelled, CounterChange::Added, maximum);
+        }
+        t.updated_at = now();
+        true
+    };
+    table
+        .update_doc(&format!("TASK#{task}"), "META", "task", "recount", &change)
+        .await?;
+    Ok(())
+}
+
+pub async fn create_annotation(
+    table: &Table,
+    task: TaskId,
+    new: NewAnnotation,
+) -> StateResult<Annotation> {
+    let Some((record, _)) = table
+        .get_doc::<Task>(&format!("TASK#{task}"), "META", "task", "create_annotation")
+        .await?
+    else {
+        return Err(StateError::NotFound {
+            what: "task",
+            id: task,
+        });
+    };
+    let id = table.allocate("annotation", 1, "create_annotation").await?;
+    let annotation = new_record(id, &record, new);
+    put_annotation(table, &annotation).await?;
+    recount(table, task, None, Some(annotation.was_cancelled)).await?;
+    Ok(annotation)
+}
+
+pub async fn update_annotation(
+    table: &Table,
+    id: AnnotationId,
+    patch: AnnotationPatch,
+) -> StateResult<Option<Annotation>> {
+    let Some(before) = get_annotation(table, id).await? else {
+        return Ok(None);
+    };
+    let mut after = before.clone();
+    patch.apply(&mut after);
+    after.updated_at = now();
+    table
+        .put(
+            doc_item(&annotation_pk(id), "META", &after, 1, "annotation")?,
+            "update_annotation",
+        )
+        .await?;
+    if before.was_cancelled != after.was_cancelled {
+        recount(
+            table,
+            after.task,
+            Some(before.was_cancelled),
+            Some(after.was_cancelled),
+        )
+        .await?;
+    }
+    Ok(Some(after))
+}
+
+pub async fn delete_annotation(table: &Table, id: AnnotationId) -> StateResult<Option<Annotation>> {
+    let Some(annotation) = get_annotation(table, id).await? else {
+        return Ok(None);
+    };
+    for index in annotation_indexes(&annotation) {
+        table
+            .delete(&index, &padded(id), "delete_annotation")
+            .await?;
+    }
+    table
+        .delete(&annotation_pk(id), "META", "delete_annotation")
+        .await?;
+    recount(table, annotation.task, Some(annotation.was_cancelled), None).await?;
+    Ok(Some(annotation))
+}

@@ -1,0 +1,416 @@
+//! Tasks and their dedupe links. A new task, its index item, its link and its imported
+//! annotations are written in one transaction whose link put is conditional, so two workers
+//! racing on the same `(storage, key, row)` create one task, and a crash leaves no half.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest,
+};
+
+use super::records::maximum_annotations;
+use super::table::{Item, Table, doc_item, key, n, number, padded, store_error, text};
+use crate::model::{
+    Annotation, CreateOutcome, JobId, NewTask, ProjectId, Task, TaskId, TaskSource, now,
+};
+use crate::state::StateResult;
+use crate::state::records::{CounterChange, count_annotation, from_import, new_record};
+
+/// Link partitions per storage, so one big storage does not make one hot partition.
+const LINK_SHARDS: u64 = 8;
+/// DynamoDB's most actions per transaction.
+const MAX_ACTIONS: usize = 100;
+/// Longest sort key kept verbatim (DynamoDB allows 1024 bytes).
+const MAX_SORT_KEY: usize = 900;
+const OPERATION: &str = "create_tasks";
+
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The link item key of a source.
+fn link_key(source: &TaskSource) -> (String, String) {
+    let shard = fnv1a(&source.key) % LINK_SHARDS;
+    let row = source
+        .row_index
+        .map_or_else(|| "-".to_owned(), |r| r.to_string());
+    let mut sort = format!("{row}#{}", source.key);
+    if sort.len() > MAX_SORT_KEY {
+        sort = format!("{row}#H{:016x}-{}", fnv1a(&source.key), source.key.len());
+    }
+    (format!("LINKS#{}#{shard}", source.storage), sort)
+}
+
+fn count_link(outcome: &mut CreateOutcome, link_job: u64, job: Option<JobId>) {
+    if job.is_some_and(|j| j == link_job) {
+        outcome.created_earlier_by_job += 1;
+    } else {
+        outcome.existed += 1;
+    }
+}
+
+/// A task ready to write: its record, imported annotations and link.
+struct Prepared {
+    task: Task,
+    annotations: Vec<Annotation>,
+    link: Option<(String, String)>,
+}
+
+impl Prepared {
+    fn actions(&self) -> usize {
+        2 + usize::from(self.link.is_some()) + 3 * self.annotations.len()
+    }
+}
+
+pub async fn create_tasks(
+    table: &Table,
+    project: ProjectId,
+    job: Option<JobId>,
+    tasks: Vec<NewTask>,
+) -> StateResult<CreateOutcome> {
+    let mut outcome = CreateOutcome::default();
+    let mut seen = HashSet::new();
+    let mut fresh = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let link = task.source.as_ref().map(link_key);
+        if let Some(link) = &link
+            && !seen.insert(link.clone())
+        {
+            count_link(&mut outcome, job.unwrap_or(0), job);
+            continue;
+        }
+        fresh.push((task, link));
+    }
+    let links: Vec<Item> = fresh
+        .iter()
+        .filter_map(|(_, l)| l.as_ref())
+        .map(|(pk, sk)| key(pk, sk))
+        .collect();
+    let existing: HashMap<(String, String), u64> = table
+        .batch_get(links, OPERATION)
+        .await?
+        .iter()
+        .map(|i| {
+            (
+                (
+                    text(i, "pk").unwrap_or_default().to_owned(),
+                    text(i, "sk").unwrap_or_default().to_owned(),
+                ),
+                number(i, "job"),
+            )
+        })
+        .collect();
+    fresh.retain(
+        |(_, link)| match link.as_ref().and_then(|l| existing.get(l)) {
+            Some(link_job) => {
+                count_link(&mut outcome, *link_job, job);
+                false
+            }
+            None => true,
+        },
+    );
+    let prepared = prepare(table, project, fresh).await?;
+    for chunk in chunks(prepared) {
+        write_chunk(table, project, job, chunk, &mut outcome).await?;
+    }
+    Ok(outcome)
+}
+
+/// Ids allocated in two blocks (tasks, annotations), records built.
+async fn prepare(
+    table: &Table,
+    project: ProjectId,
+    fresh: Vec<(NewTask, Option<(String, String)>)>,
+) -> StateResult<Vec<Prepared>> {
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    let maximum = maximum_annotations(table, project).await?;
+    let mut task_id = table
+        .allocate("task", fresh.len() as u64, OPERATION)
+        .await?;
+    let annotation_count: usize = fresh.iter().map(|(t, _)| t.annotations.len()).sum();
+    let mut annotation_id = if annotation_count > 0 {
+        table
+            .allocate("annotation", annotation_count as u64, OPERATION)
+            .await?
+    } else {
+        0
+    };
+    let created_at = now();
+    let mut out = Vec::with_capacity(fresh.len());
+    for (new, link) in fresh {
+        let mut task = Task {
+            id: task_id,
+            project,
+            data: new.data,
+            meta: new.meta,
+            allow_skip: new.allow_skip,
+            inner_id: task_id,
+            total_predictions: new.predictions.len() as u64,
+            predictions: new.predictions,
+            total_annotations: 0,
+            cancelled_annotations: 0,
+            is_labeled: false,
+            source: new.source,
+            created_at,
+            updated_at: created_at,
+        };
+        task_id += 1;
+        let mut annotations = Vec::with_capacity(new.annotations.len());
+        for imported in &new.annotations {
+            let annotation = new_record(annotation_id, &task, from_import(imported));
+            annotation_id += 1;
+            count_annotation(
+                &mut task,
+                annotation.was_cancelled,
+                CounterChange::Added,
+                maximum,
+            );
+            annotations.push(annotation);
+        }
+        out.push(Prepared {
+            task,
+            annotations,
+            link,
+        });
+    }
+    Ok(out)
+}
+
+/// Groups tasks so each group fits one transaction (with the counter update).
+fn chunks(prepared: Vec<Prepared>) -> Vec<Vec<Prepared>> {
+    let mut out: Vec<Vec<Prepared>> = Vec::new();
+    let mut actions = 0;
+    for task in prepared {
+        let needed = task.actions();
+        if out.is_empty() || actions + needed > MAX_ACTIONS - 1 {
+            out.push(Vec::new());
+            actions = 0;
+        }
+        actions += needed;
+        if let Some(chunk) = out.last_mut() {
+            chunk.push(task);
+        }
+    }
+    out
+}
+
+fn put(table: &Table, item: Item, condition: Option<&str>) -> StateResult<TransactWriteItem> {
+    let put = Put::builder()
+        .table_name(&table.name)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(str::to_owned));
+    Ok(TransactWriteItem::builder()
+        .put(put.build().map_err(|e| store_error(OPERATION, e))?)
+        .build())
+}
+
+/// The transaction of a chunk, and which task each link action belongs to.
+fn transaction(
+    table: &Table,
+    project: ProjectId,
+    job: Option<JobId>,
+    chunk: &[Prepared],
+) -> StateResult<(Vec<TransactWriteItem>, Vec<Option<usize>>)> {
+    let mut actions = Vec::new();
+    let mut owners = Vec::new();
+    for (index, prepared) in chunk.iter().enumerate() {
+        let task = &prepared.task;
+        if let Some((pk, sk)) = &prepared.link {
+            let mut link = key(pk, sk);
+            link.insert("task".into(), n(task.id));
+            link.insert("job".into(), n(job.unwrap_or(0)));
+            actions.push(put(table, link, Some("attribute_not_exists(pk)"))?);
+            owners.push(Some(index));
+        }
+        actions.push(put(
+            table,
+            doc_item(&format!("TASK#{}", task.id), "META", task, 1, "task")?,
+            None,
+        )?);
+        actions.push(put(
+            table,
+            key(&format!("PROJECT#{project}#TASKS"), &padded(task.id)),
+            None,
+        )?);
+        owners.extend([None, None]);
+        for annotation in &prepared.annotations {
+            actions.push(put(
+                table,
+                doc_item(
+                    &format!("ANNOTATION#{}", annotation.id),
+                    "META",
+                    annotation,
+                    1,
+                    "annotation",
+                )?,
+                None,
+            )?);
+            actions.push(put(
+                table,
+                key(
+                    &format!("PROJECT#{project}#ANNOTATIONS"),
+                    &padded(annotation.id),
+                ),
+                None,
+            )?);
+            actions.push(put(
+                table,
+                key(
+                    &format!("TASK#{}#ANNOTATIONS", task.id),
+                    &padded(annotation.id),
+                ),
+                None,
+            )?);
+            owners.extend([None, None, None]);
+        }
+    }
+    let count = Update::builder()
+        .table_name(&table.name)
+        .set_key(Some(key(&format!("PROJECT#{project}"), "COUNTS")))
+        .update_expression("ADD tasks :n")
+        .expression_attribute_values(":n", n(chunk.len() as u64))
+        .build()
+        .map_err(|e| store_error(OPERATION, e))?;
+    actions.push(TransactWriteItem::builder().update(count).build());
+    owners.push(None);
+    Ok((actions, owners))
+}
+
+/// Writes a chunk; tasks whose link another writer claimed meanwhile are counted, not written.
+async fn write_chunk(
+    table: &Table,
+    project: ProjectId,
+    job: Option<JobId>,
+    mut chunk: Vec<Prepared>,
+    outcome: &mut CreateOutcome,
+) -> StateResult<()> {
+    let mut attempt = 0u32;
+    while !chunk.is_empty() {
+        let (actions, owners) = transaction(table, project, job, &chunk)?;
+        let sent = table
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await;
+        let error = match sent {
+            Ok(_) => {
+                outcome.created += chunk.len() as u64;
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        let Some(canceled) = error.as_service_error().and_then(|e| match e {
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
+            _ => None,
+        }) else {
+            return Err(store_error(OPERATION, error));
+        };
+        let claimed: HashSet<usize> = canceled
+            .cancellation_reasons()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+            .filter_map(|(i, _)| owners.get(i).copied().flatten())
+            .collect();
+        for index in &claimed {
+            if let Some((pk, sk)) = &chunk[*index].link {
+                let link = table.get(pk, sk, OPERATION).await?;
+                count_link(outcome, link.as_ref().map_or(0, |l| number(l, "job")), job);
+            }
+        }
+        let mut index = 0;
+        chunk.retain(|_| {
+            index += 1;
+            !claimed.contains(&(index - 1))
+        });
+        if claimed.is_empty() {
+            // A conflict with a concurrent transaction: back off and try again.
+            attempt += 1;
+            tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt.min(20)))).await;
+        }
+    }
+    Ok(())
+}
+
+pub async fn get_task(table: &Table, id: TaskId) -> StateResult<Option<Task>> {
+    Ok(table
+        .get_doc(&format!("TASK#{id}"), "META", "task", "get_task")
+        .await?
+        .map(|(t, _)| t))
+}
+
+pub async fn list_tasks(
+    table: &Table,
+    project: ProjectId,
+    after: Option<TaskId>,
+    limit: usize,
+) -> StateResult<Vec<Task>> {
+    table
+        .indexed_docs(
+            &format!("PROJECT#{project}#TASKS"),
+            "TASK",
+            after,
+            limit,
+            "task",
+            "list_tasks",
+        )
+        .await
+}
+
+pub async fn count_tasks(table: &Table, project: ProjectId) -> StateResult<u64> {
+    Ok(table
+        .get(&format!("PROJECT#{project}"), "COUNTS", "count_tasks")
+        .await?
+        .map_or(0, |i| number(&i, "tasks")))
+}
+
+/// Deletes every link of a storage (its tasks stay), 25 per BatchWriteItem.
+pub async fn delete_links(table: &Table, storage: u64) -> StateResult<()> {
+    for shard in 0..LINK_SHARDS {
+        let links = table
+            .query_keys(
+                &format!("LINKS#{storage}#{shard}"),
+                None,
+                usize::MAX,
+                "delete_storage",
+            )
+            .await?;
+        for batch in links.chunks(25) {
+            let mut requests: Vec<WriteRequest> = batch
+                .iter()
+                .filter_map(|item| {
+                    let key: HashMap<String, AttributeValue> = item
+                        .iter()
+                        .filter(|(k, _)| *k == "pk" || *k == "sk")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    DeleteRequest::builder()
+                        .set_key(Some(key))
+                        .build()
+                        .ok()
+                        .map(|d| WriteRequest::builder().delete_request(d).build())
+                })
+                .collect();
+            while !requests.is_empty() {
+                let written = table
+                    .client
+                    .batch_write_item()
+                    .request_items(&table.name, requests)
+                    .send()
+                    .await
+                    .map_err(|e| store_error("delete_storage", e))?;
+                requests = written
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&table.name))
+                    .unwrap_or_default();
+            }
+        }
+    }
+    Ok(())
+}
