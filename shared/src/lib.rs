@@ -8,12 +8,14 @@
 //! what a process builds once and hands to every handler.
 
 pub mod api;
+pub mod aws;
 pub mod backends;
 pub mod config;
 pub mod context;
 pub mod embedded_db;
 pub mod export;
 pub mod ingest;
+pub mod lambda;
 pub mod model;
 pub mod queue;
 pub mod resolve;

@@ -12,7 +12,7 @@ use super::error::{ApiError, ApiResult};
 use crate::backends::ObjectMeta;
 use crate::context::{Context, storage_type_of};
 use crate::model::StorageRole;
-use crate::resolve::stream::{StreamOptions, content_type, object_response};
+use crate::resolve::stream::{StreamOptions, object_response};
 use crate::resolve::uri::decode_fileuri;
 
 #[derive(Deserialize)]
@@ -75,7 +75,7 @@ async fn resolve(
             .presigner()
             .ok_or_else(|| ApiError::not_found("A pre-signing storage"))?;
         let url = presigner
-            .presign_get(&key, ttl, Some(&content_type(&key)))
+            .presign_get(&key, ttl, mime_guess::from_path(&key).first_raw())
             .await
             .map_err(|e| ApiError::not_found(format!("A pre-signed URL ({e})")))?;
         return Ok(redirect(&url, ttl.as_secs()));
