@@ -135,16 +135,50 @@ async fn poll_once(aws: &Aws, url: &str, times: usize) -> usize {
     messages.len()
 }
 
-/// Polls every queue until all stay empty.
+/// Polls every queue until none holds a message, visible or in flight (a failed record waits
+/// out its visibility timeout and is polled again, as Lambda would).
 async fn drain(aws: &Aws, times: usize) {
-    let mut idle_rounds = 0;
-    while idle_rounds < 2 {
+    loop {
         let mut got = 0;
         for url in [&aws.urls.sync, &aws.urls.ingest, &aws.urls.export] {
             got += poll_once(aws, url, times).await;
         }
-        idle_rounds = if got == 0 { idle_rounds + 1 } else { 0 };
+        if got == 0 && messages_left(aws).await == 0 {
+            return;
+        }
+        if got == 0 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
+}
+
+/// Visible plus in-flight messages of the three queues.
+async fn messages_left(aws: &Aws) -> u64 {
+    use aws_sdk_sqs::types::QueueAttributeName as Name;
+    let mut left = 0;
+    for url in [&aws.urls.sync, &aws.urls.ingest, &aws.urls.export] {
+        let attributes = aws
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(Name::ApproximateNumberOfMessages)
+            .attribute_names(Name::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .unwrap_or_default();
+        for name in [
+            Name::ApproximateNumberOfMessages,
+            Name::ApproximateNumberOfMessagesNotVisible,
+        ] {
+            left += attributes
+                .get(&name)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    left
 }
 
 async fn bucket_with(aws: &Aws, objects: usize) -> String {
@@ -301,4 +335,37 @@ async fn a_batch_half_of_which_fails_redelivers_only_the_failed_half() {
 
 async fn drain_one_queue(aws: &Aws, url: &str) {
     while poll_once(aws, url, 1).await > 0 {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_creates_nothing_and_counts_what_existed() {
+    let aws = aws().await;
+    let bucket = bucket_with(&aws, 7).await;
+    let (project, storage) = s3_storage(&aws, &bucket).await;
+    start_sync(&aws.ctx, &storage).await.expect("start sync");
+    drain(&aws, 1).await;
+    let storage = aws
+        .ctx
+        .state
+        .get_storage(storage.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(storage.last_sync_count, Some(7), "{storage:?}");
+    start_sync(&aws.ctx, &storage).await.expect("re-sync");
+    drain(&aws, 1).await;
+    let again = aws
+        .ctx
+        .state
+        .get_storage(storage.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (again.status, again.last_sync_count),
+        (SyncStatus::Completed, Some(0)),
+        "{again:?}"
+    );
+    assert_eq!(again.meta.get("tasks_existed"), Some(&json!(7)));
+    assert_eq!(aws.ctx.state.count_tasks(project).await.unwrap(), 7);
 }
