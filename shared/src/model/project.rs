@@ -24,3 +24,17 @@ pub struct NewProject {
     pub label_config: String,
     pub maximum_annotations: u64,
 }
+
+impl NewProject {
+    /// The record this becomes once the store gives it `id`.
+    pub fn into_record(self, id: ProjectId, created_at: DateTime<Utc>) -> Project {
+        Project {
+            id,
+            title: self.title,
+            description: self.description,
+            label_config: self.label_config,
+            maximum_annotations: self.maximum_annotations,
+            created_at,
+        }
+    }
+}

@@ -10,14 +10,7 @@ use crate::state::{StateError, StateResult, StorageUpdate};
 
 pub async fn create_project(table: &Table, new: NewProject) -> StateResult<Project> {
     let id = table.allocate("project", 1, "create_project").await?;
-    let project = Project {
-        id,
-        title: new.title,
-        description: new.description,
-        label_config: new.label_config,
-        maximum_annotations: new.maximum_annotations,
-        created_at: now(),
-    };
+    let project = new.into_record(id, now());
     put_project(table, &project).await?;
     Ok(project)
 }

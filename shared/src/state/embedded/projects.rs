@@ -14,14 +14,7 @@ pub(super) fn create(db: &Database, new: NewProject) -> StateResult<Project> {
     const OP: &str = "create_project";
     write(db, OP, |txn| {
         let id = allocate_id(txn, IdKind::Project, OP)?;
-        let project = Project {
-            id,
-            title: new.title,
-            description: new.description,
-            label_config: new.label_config,
-            maximum_annotations: new.maximum_annotations,
-            created_at: now(),
-        };
+        let project = new.into_record(id, now());
         put_record(
             &mut txn.open_table(PROJECTS).during(OP)?,
             WHAT,
