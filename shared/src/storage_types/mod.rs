@@ -2,6 +2,7 @@
 //! opens a backend, names its objects and builds URIs. The API and the sync engine reach every
 //! type through [`StorageType`]; nothing outside this folder knows a type by name.
 
+mod aws_credentials;
 mod fields;
 pub mod localfiles;
 pub mod s3;
@@ -135,7 +136,7 @@ pub trait StorageType: Send + Sync {
 
 /// Every supported type, in Label Studio's order.
 pub fn all() -> &'static [&'static dyn StorageType] {
-    &[&s3::S3, &localfiles::LocalFiles]
+    &[&s3::S3::KEYS, &s3::S3::ROLE, &localfiles::LocalFiles]
 }
 
 /// The type with this slug.

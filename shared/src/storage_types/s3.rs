@@ -3,14 +3,14 @@
 //! default AWS credential chain; `s3_endpoint` (or the operator's `S3_ENDPOINT`) selects an
 //! S3-compatible store with path-style addressing.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::{ProvideCredentials, future};
+use aws_credential_types::provider::ProvideCredentials;
 use serde_json::{Map, Value, json};
 
+use super::aws_credentials;
 use super::ssrf::check_endpoint;
 use super::{
     Field, FieldDefault, SettingsError, SourceSpec, StorageType, bool_setting,
@@ -22,9 +22,18 @@ use crate::config::Settings;
 use crate::model::{AnnotationId, StorageRole};
 use crate::resolve::uri::split_uri;
 
-pub struct S3;
+/// `s3` (access keys) and `s3s` (an IAM role assumed with an external id): one type, two slugs.
+pub struct S3 {
+    assume_role: bool,
+}
 
-const IMPORT_FIELDS: &[Field] = &[
+impl S3 {
+    pub const KEYS: S3 = S3 { assume_role: false };
+    pub const ROLE: S3 = S3 { assume_role: true };
+}
+
+/// Every field of both slugs and both roles; [`S3::fields`] picks the ones that apply.
+const FIELDS: &[Field] = &[
     Field::both("bucket", FieldDefault::Null),
     Field::both("prefix", FieldDefault::Null),
     Field::both("regex_filter", FieldDefault::Null),
@@ -38,89 +47,93 @@ const IMPORT_FIELDS: &[Field] = &[
     Field::import("presign", FieldDefault::Bool(true)),
     Field::import("presign_ttl", FieldDefault::Int(1)),
     Field::import("recursive_scan", FieldDefault::Bool(false)),
-];
-const EXPORT_FIELDS: &[Field] = &[
-    Field::both("bucket", FieldDefault::Null),
-    Field::both("prefix", FieldDefault::Null),
-    Field::both("regex_filter", FieldDefault::Null),
-    Field::both("use_blob_urls", FieldDefault::Bool(false)),
-    Field::secret("aws_access_key_id"),
-    Field::secret("aws_secret_access_key"),
-    Field::secret("aws_session_token"),
-    Field::both("aws_sse_kms_key_id", FieldDefault::Null),
-    Field::both("region_name", FieldDefault::Null),
-    Field::both("s3_endpoint", FieldDefault::Null),
     Field::export("can_delete_objects", FieldDefault::Null),
 ];
+/// The fields `s3s` adds.
+const ROLE_FIELDS: &[Field] = &[
+    Field::both("role_arn", FieldDefault::Null),
+    Field::both("external_id", FieldDefault::Null),
+    Field::both("legacy_auth", FieldDefault::Bool(false)),
+];
+
+/// `[s3 import, s3 export, s3s import, s3s export]`.
+static FIELD_LISTS: LazyLock<[Vec<Field>; 4]> = LazyLock::new(|| {
+    let pick = |lists: &[&[Field]], role: StorageRole| -> Vec<Field> {
+        let all = lists.iter().flat_map(|list| list.iter());
+        all.filter(|f| f.applies_to(role)).copied().collect()
+    };
+    [
+        pick(&[FIELDS], StorageRole::Import),
+        pick(&[FIELDS], StorageRole::Export),
+        pick(&[FIELDS, ROLE_FIELDS], StorageRole::Import),
+        pick(&[FIELDS, ROLE_FIELDS], StorageRole::Export),
+    ]
+});
 
 fn bucket(settings: &Map<String, Value>) -> &str {
     str_setting(settings, "bucket").unwrap_or_default()
 }
 
-/// An operator default from the environment (`AWS_ACCESS_KEY_ID`, `S3_ENDPOINT`, ...).
-fn operator(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+/// `region_name`, else the operator's `S3_region` (Label Studio's name), else `us-east-1`.
+fn region(settings: &Map<String, Value>) -> String {
+    str_setting(settings, "region_name")
+        .map(str::to_owned)
+        .or_else(|| std::env::var("S3_region").ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "us-east-1".into())
 }
 
-/// The S3 client a storage's settings describe.
+/// For `s3s`: assumes the role once, so a refused role is reported as such.
+async fn check_role(settings: &Map<String, Value>) -> Result<(), SettingsError> {
+    let Some(role_arn) = str_setting(settings, "role_arn") else {
+        return Ok(());
+    };
+    let provider = aws_credentials::provider(settings, &region(settings));
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(SettingsError::Connection(format!(
+            "Cannot assume role {role_arn}: {}; check the role's trust policy allows our principal with this external ID",
+            source_text(&e)
+        ))),
+    }
+}
+
+/// The S3 client a storage's settings describe. `s3_endpoint` (or the operator's `S3_ENDPOINT`)
+/// selects an S3-compatible store, addressed path-style.
 pub fn client(settings: &Map<String, Value>) -> aws_sdk_s3::Client {
-    let region = str_setting(settings, "region_name")
-        .map(str::to_owned)
-        .or_else(|| operator("S3_region"))
-        .unwrap_or_else(|| "us-east-1".into());
+    let region = region(settings);
+    let credentials = aws_credentials::provider(settings, &region);
     let mut config = aws_sdk_s3::config::Builder::new()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new(region));
+        .region(aws_sdk_s3::config::Region::new(region))
+        .credentials_provider(credentials);
     if let Some(endpoint) = str_setting(settings, "s3_endpoint")
         .map(str::to_owned)
-        .or_else(|| operator("S3_ENDPOINT"))
+        .or_else(|| std::env::var("S3_ENDPOINT").ok().filter(|v| !v.is_empty()))
     {
         config = config.endpoint_url(endpoint).force_path_style(true);
     }
-    let key = str_setting(settings, "aws_access_key_id")
-        .map(str::to_owned)
-        .or_else(|| operator("AWS_ACCESS_KEY_ID"));
-    let secret = str_setting(settings, "aws_secret_access_key")
-        .map(str::to_owned)
-        .or_else(|| operator("AWS_SECRET_ACCESS_KEY"));
-    let token = str_setting(settings, "aws_session_token")
-        .map(str::to_owned)
-        .or_else(|| operator("AWS_SESSION_TOKEN"));
-    config = match (key, secret) {
-        (Some(key), Some(secret)) => config.credentials_provider(Credentials::new(
-            key,
-            secret,
-            token,
-            None,
-            "labelsync-storage",
-        )),
-        _ => config.credentials_provider(DefaultChain::default()),
-    };
     aws_sdk_s3::Client::from_conf(config.build())
 }
 
-/// The default AWS credential chain, built on first use (building it is async).
-#[derive(Debug, Default)]
-struct DefaultChain(
-    tokio::sync::OnceCell<aws_config::default_provider::credentials::DefaultCredentialsChain>,
-);
-
-impl ProvideCredentials for DefaultChain {
-    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        future::ProvideCredentials::new(async move {
-            let chain = self
-                .0
-                .get_or_init(|| {
-                    aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
-                        .build()
-                })
-                .await;
-            chain.provide_credentials().await
-        })
+/// An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<name>`.
+fn check_role_arn(arn: Option<&str>) -> Result<(), SettingsError> {
+    let Some(arn) = arn else {
+        return Err(SettingsError::field("role_arn", "This field is required."));
+    };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let valid = matches!(parts.as_slice(),
+        ["arn", partition, "iam", "", account, resource]
+            if !partition.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty()));
+    if valid {
+        return Ok(());
     }
+    Err(SettingsError::field(
+        "role_arn",
+        format!("{arn:?} is not an IAM role ARN; expected arn:aws:iam::123456789012:role/<name>"),
+    ))
 }
 
 /// botocore's bucket-name rules.
@@ -150,18 +163,20 @@ fn check_bucket_name(name: &str) -> Result<(), SettingsError> {
 #[async_trait]
 impl StorageType for S3 {
     fn slug(&self) -> &'static str {
-        "s3"
+        if self.assume_role { "s3s" } else { "s3" }
     }
 
     fn title(&self) -> &'static str {
-        "AWS S3"
+        if self.assume_role {
+            "AWS S3 (IAM role)"
+        } else {
+            "AWS S3"
+        }
     }
 
     fn fields(&self, role: StorageRole) -> &'static [Field] {
-        match role {
-            StorageRole::Import => IMPORT_FIELDS,
-            StorageRole::Export => EXPORT_FIELDS,
-        }
+        let index = usize::from(self.assume_role) * 2 + usize::from(role == StorageRole::Export);
+        &FIELD_LISTS[index]
     }
 
     fn form_layout(&self, role: StorageRole) -> Value {
@@ -178,6 +193,12 @@ impl StorageType for S3 {
                 {"type": "password", "name": "aws_secret_access_key", "label": "Secret Access Key", "protectedValue": true},
                 {"type": "password", "name": "aws_session_token", "label": "Session Token", "protectedValue": true}]}),
         ];
+        if self.assume_role {
+            rows.push(json!({"columnCount": 2, "fields": [
+                {"type": "text", "name": "role_arn", "label": "Role ARN", "required": true,
+                 "placeholder": "arn:aws:iam::123456789012:role/labelsync-access"},
+                {"type": "text", "name": "external_id", "label": "External ID"}]}));
+        }
         rows.push(match role {
             StorageRole::Import => json!({"columnCount": 1, "fields": [
                 {"type": "text", "name": "regex_filter", "label": "File Filter Regex"},
@@ -201,6 +222,9 @@ impl StorageType for S3 {
             return Err(SettingsError::field("bucket", "This field is required."));
         };
         check_bucket_name(name)?;
+        if self.assume_role {
+            check_role_arn(str_setting(settings, "role_arn"))?;
+        }
         compile_regex_filter(str_setting(settings, "regex_filter"))?;
         let ttl = settings.get("presign_ttl").filter(|v| !v.is_null());
         if ttl.is_some_and(|t| t.as_u64().is_none_or(|t| t == 0 || t > u64::from(u16::MAX))) {
@@ -220,6 +244,9 @@ impl StorageType for S3 {
     ) -> Result<(), SettingsError> {
         if let Some(endpoint) = str_setting(settings, "s3_endpoint") {
             check_endpoint("s3_endpoint", endpoint, env.allow_private_endpoints).await?;
+        }
+        if self.assume_role {
+            check_role(settings).await?;
         }
         let backend = S3Backend::new(client(settings), bucket(settings));
         let prefix = str_setting(settings, "prefix").unwrap_or_default();
@@ -345,26 +372,56 @@ mod tests {
     fn keys_uris_and_export_keys() {
         let s = settings(json!({"bucket": "b", "prefix": "out/"}));
         assert_eq!(
-            S3.export_key(&s, 5),
+            S3::KEYS.export_key(&s, 5),
             "out//5",
             "the prefix is used verbatim, as Label Studio does"
         );
-        assert_eq!(S3.export_key(&settings(json!({"bucket": "b"})), 5), "5");
         assert_eq!(
-            S3.resolve_key(&s, "s3://b/dir/x.jpg").as_deref(),
+            S3::KEYS.export_key(&settings(json!({"bucket": "b"})), 5),
+            "5"
+        );
+        assert_eq!(
+            S3::KEYS.resolve_key(&s, "s3://b/dir/x.jpg").as_deref(),
             Some("dir/x.jpg")
         );
-        assert_eq!(S3.resolve_key(&s, "s3://other/x.jpg"), None);
+        assert_eq!(S3::KEYS.resolve_key(&s, "s3://other/x.jpg"), None);
         assert_eq!(
-            S3.source(&settings(json!({"bucket": "b", "prefix": "subdir"})))
+            S3::KEYS
+                .source(&settings(json!({"bucket": "b", "prefix": "subdir"})))
                 .unwrap()
                 .prefix,
             "subdir/"
         );
         assert_eq!(
-            S3.presign(&settings(json!({"presign": true, "presign_ttl": 15}))),
+            S3::KEYS.presign(&settings(json!({"presign": true, "presign_ttl": 15}))),
             Some(Duration::from_secs(900))
         );
-        assert_eq!(S3.presign(&settings(json!({"presign": false}))), None);
+        assert_eq!(S3::KEYS.presign(&settings(json!({"presign": false}))), None);
+    }
+
+    #[test]
+    fn role_arns_are_checked_and_only_s3s_has_role_fields() {
+        assert!(check_role_arn(Some("arn:aws:iam::123456789012:role/labelsync")).is_ok());
+        assert!(check_role_arn(Some("arn:aws-cn:iam::123456789012:role/a/b")).is_ok());
+        for bad in [
+            None,
+            Some("labelsync"),
+            Some("arn:aws:iam::1234:role/x"),
+            Some("arn:aws:iam::123456789012:user/x"),
+            Some("arn:aws:s3:::bucket"),
+        ] {
+            assert!(
+                matches!(check_role_arn(bad), Err(SettingsError::Field { field, .. }) if field == "role_arn"),
+                "{bad:?}"
+            );
+        }
+        let names =
+            |ty: &S3, role| -> Vec<&str> { ty.fields(role).iter().map(|f| f.name).collect() };
+        assert!(!names(&S3::KEYS, StorageRole::Import).contains(&"role_arn"));
+        assert!(names(&S3::ROLE, StorageRole::Export).contains(&"external_id"));
+        assert!(names(&S3::ROLE, StorageRole::Import).contains(&"presign_ttl"));
+        assert!(!names(&S3::ROLE, StorageRole::Export).contains(&"presign_ttl"));
+        assert!(names(&S3::KEYS, StorageRole::Export).contains(&"can_delete_objects"));
+        assert!(!names(&S3::KEYS, StorageRole::Import).contains(&"can_delete_objects"));
     }
 }
