@@ -29,8 +29,14 @@ use labelsync::state::dynamo::create_table;
 use labelsync::sync::start::start_sync;
 use serde_json::json;
 
-/// Objects in the sync test's bucket (see the module docs for why not 10,000).
-const OBJECTS: usize = 200;
+/// Objects in the sync test's bucket (see the module docs for why not 10,000);
+/// `LABELSYNC_PIPELINE_OBJECTS` sets another size.
+fn objects() -> usize {
+    std::env::var("LABELSYNC_PIPELINE_OBJECTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200)
+}
 
 struct Aws {
     s3: aws_sdk_s3::Client,
@@ -245,7 +251,7 @@ async fn s3_storage(aws: &Aws, bucket: &str) -> (u64, labelsync::model::StorageR
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bucket_syncs_exactly_once_with_every_message_handled_twice() {
     let aws = aws().await;
-    let bucket = bucket_with(&aws, OBJECTS).await;
+    let bucket = bucket_with(&aws, objects()).await;
     let (project, storage) = s3_storage(&aws, &bucket).await;
     start_sync(&aws.ctx, &storage).await.expect("start sync");
     drain(&aws, 2).await;
@@ -257,10 +263,10 @@ async fn a_bucket_syncs_exactly_once_with_every_message_handled_twice() {
         .unwrap()
         .unwrap();
     assert_eq!(storage.status, SyncStatus::Completed, "{storage:?}");
-    assert_eq!(storage.last_sync_count, Some(OBJECTS as u64));
+    assert_eq!(storage.last_sync_count, Some(objects() as u64));
     assert_eq!(
         aws.ctx.state.count_tasks(project).await.unwrap(),
-        OBJECTS as u64
+        objects() as u64
     );
 }
 

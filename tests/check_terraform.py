@@ -1,0 +1,92 @@
+"""Checks that infra/terraform describes the same stack as infra/template.yaml (SAM).
+
+terraform validate cannot run here (the AWS provider comes from a registry this machine does
+not reach), so this compares what both deployments must agree on: the functions, their memory
+and timeouts, which queue each consumes with which batch size and partial-failure reporting,
+the queues' visibility timeouts, and the HTTP routes. Exits 1 with every difference listed.
+"""
+import glob
+import sys
+
+import hcl2
+import yaml
+
+
+class SamLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short tags (!Ref, !GetAtt, !Sub) as plain values."""
+
+
+SamLoader.add_multi_constructor("!", lambda loader, suffix, node: suffix + ":" + str(getattr(node, "value", "")))
+
+
+def unquote(value):
+    return value.strip('"') if isinstance(value, str) else value
+
+
+def terraform(folder):
+    merged = {}
+    for path in glob.glob(f"{folder}/*.tf"):
+        for block in hcl2.load(open(path)).get("locals", []):
+            merged.update({unquote(k): v for k, v in block.items()})
+    return merged
+
+
+def sam_view(template):
+    resources = template["Resources"]
+    queue_of = {f"GetAtt:{name}.Arn": name for name in resources}
+    functions, routes, consumers = {}, {}, {}
+    for logical, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        binary = resource["Metadata"]["BuildProperties"]["Binary"]
+        props = resource["Properties"]
+        globals_ = template["Globals"]["Function"]
+        functions[binary] = (props.get("MemorySize", globals_["MemorySize"]), props.get("Timeout", globals_["Timeout"]))
+        for event in props.get("Events", {}).values():
+            p = event["Properties"]
+            if event["Type"] == "HttpApi":
+                routes[f"{p['Method']} {p['Path']}"] = binary
+            elif event["Type"] == "SQS":
+                queue = queue_of[p["Queue"]].removesuffix("Queue").lower()
+                reports = "ReportBatchItemFailures" in p.get("FunctionResponseTypes", [])
+                consumers[binary] = (queue, p["BatchSize"], reports)
+    visibility = {
+        name.removesuffix("Queue").lower(): r["Properties"]["VisibilityTimeout"]
+        for name, r in resources.items()
+        if r["Type"] == "AWS::SQS::Queue" and "VisibilityTimeout" in r["Properties"]
+    }
+    return functions, routes, consumers, visibility
+
+
+def terraform_view(local):
+    functions, consumers = {}, {}
+    for name, f in local["functions"].items():
+        name = unquote(name)
+        functions[name] = (f["memory"], f["timeout"])
+        if f["consumes"] not in (None, "null"):
+            consumers[name] = (unquote(f["consumes"]), f["batch"], True)
+    routes = {unquote(k): unquote(v) for k, v in local["routes"].items()}
+    visibility = {unquote(k): v["visibility_timeout"] for k, v in local["queues"].items()}
+    return functions, routes, consumers, visibility
+
+
+def main():
+    sam = sam_view(yaml.load(open("infra/template.yaml"), Loader=SamLoader))
+    tf = terraform_view(terraform("infra/terraform"))
+    problems = [
+        f"{what}: SAM has {s!r}, Terraform has {t!r}"
+        for what, s, t in zip(["functions", "routes", "queue consumers", "visibility timeouts"], sam, tf)
+        if s != t
+    ]
+    if "ReportBatchItemFailures" not in open("infra/terraform/functions.tf").read():
+        problems.append("Terraform's event source mappings do not report partial batch failures")
+    for problem in problems:
+        print(f"check_terraform: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print("check_terraform: Terraform and SAM describe the same stack")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
