@@ -8,18 +8,26 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// A running emulator; killed when the test binary exits.
+/// A running emulator; it stops when the test binary exits.
 pub struct Emulator {
     pub endpoint: String,
-    _child: ChildGuard,
+    _child: Child,
 }
 
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
+/// Starts `program args…` so that it dies with this process, however this process ends.
+/// Statics are never dropped, so a kill-on-drop guard would leave every emulator running; instead
+/// a shell holds the server and kills it when our end of its stdin pipe closes (at our exit).
+pub fn spawn_tied(program: &std::path::Path, args: &[&str]) -> Child {
+    Command::new("sh")
+        .arg("-c")
+        .arg(r#""$0" "$@" & server=$!; cat >/dev/null; kill $server"#)
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", program.display()))
 }
 
 fn venv_bin(name: &str) -> PathBuf {
@@ -60,17 +68,13 @@ pub fn moto() -> &'static Emulator {
     static MOTO: OnceLock<Emulator> = OnceLock::new();
     MOTO.get_or_init(|| {
         let port = free_port();
-        let child = Command::new(venv_bin("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let guard = ChildGuard(child);
+        let port_text = port.to_string();
+        let args = ["-H", "127.0.0.1", "-p", port_text.as_str()];
+        let child = spawn_tied(&venv_bin("moto_server"), &args);
         wait_listening(port, "moto_server");
         Emulator {
             endpoint: format!("http://127.0.0.1:{port}"),
-            _child: guard,
+            _child: child,
         }
     })
 }

@@ -145,7 +145,10 @@ pub async fn handle_export_page(
         .await?;
     let is_last = annotations.len() < EXPORT_PAGE_SIZE;
     ctx.state.record_page(job, page, 1, is_last).await?;
-    if let (false, Some(last)) = (is_last, annotations.last()) {
+    // A redelivered page writes again (puts are idempotent) but does not announce its next
+    // page twice, which would double every page after it.
+    let announced = ctx.state.page_sent(job, page).await?;
+    if let (false, false, Some(last)) = (announced, is_last, annotations.last()) {
         let next = Message::ExportPage {
             job,
             storage: storage.id,
@@ -154,6 +157,7 @@ pub async fn handle_export_page(
         };
         ctx.queue.send(next.queue(), vec![next.to_body()]).await?;
     }
+    ctx.state.mark_page_sent(job, page).await?;
     let label = describe(&storage);
     let storage = &storage;
     let writes: Vec<_> = annotations

@@ -692,6 +692,16 @@ pub async fn jobs_record_once(store: &dyn StateStore) {
             .expect("record_page");
         assert_eq!((after.pages_recorded, after.batches_expected), (1, 2));
     }
+    let sent = |page| store.page_sent(job.id, page);
+    assert!(!sent(0).await.expect("page_sent"), "nothing sent yet");
+    for _ in 0..2 {
+        store
+            .mark_page_sent(job.id, 0)
+            .await
+            .expect("mark_page_sent");
+    }
+    assert!(sent(0).await.expect("page_sent"));
+    assert!(!sent(1).await.expect("page_sent"), "per page");
     let outcome = BatchOutcome {
         created: 3,
         existed: 1,

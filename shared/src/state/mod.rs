@@ -127,6 +127,12 @@ pub trait StateStore: Send + Sync {
         batches: u64,
         is_last: bool,
     ) -> StateResult<SyncJob>;
+    /// Notes that every message page `page` leads to (its next page, its batches) was sent, so a
+    /// redelivered page does not send them again: without this, each duplicate page message
+    /// would duplicate the next page's message, and duplicates would double page after page.
+    async fn mark_page_sent(&self, job: JobId, page: u64) -> StateResult<()>;
+    /// Whether [`StateStore::mark_page_sent`] was called for this page.
+    async fn page_sent(&self, job: JobId, page: u64) -> StateResult<bool>;
     /// Records a batch's outcome, once; returns the job afterwards.
     async fn record_batch(
         &self,

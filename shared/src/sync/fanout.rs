@@ -77,7 +77,26 @@ pub async fn handle_list_page(
         .state
         .record_page(job, page, batches.len() as u64, listed.next.is_none())
         .await?;
-    if let Some(next) = listed.next {
+    if !ctx.state.page_sent(job, page).await? {
+        send_follow_ups(ctx, &storage, job, page, listed.next, &batches).await?;
+        ctx.state.mark_page_sent(job, page).await?;
+    }
+    if progress.is_complete() {
+        finish_job(ctx, &progress).await?;
+    }
+    Ok(())
+}
+
+/// Sends the next page (if any) and the page's ingest batches.
+async fn send_follow_ups(
+    ctx: &Context,
+    storage: &StorageRecord,
+    job: JobId,
+    page: u64,
+    next: Option<String>,
+    batches: &[Message],
+) -> Result<(), HandlerError> {
+    if let Some(next) = next {
         let next = Message::ListPage {
             job,
             storage: storage.id,
@@ -87,13 +106,8 @@ pub async fn handle_list_page(
         ctx.queue.send(next.queue(), vec![next.to_body()]).await?;
     }
     if let Some(first) = batches.first() {
-        let queue = first.queue();
-        ctx.queue
-            .send(queue, batches.iter().map(Message::to_body).collect())
-            .await?;
-    }
-    if progress.is_complete() {
-        finish_job(ctx, &progress).await?;
+        let bodies = batches.iter().map(Message::to_body).collect();
+        ctx.queue.send(first.queue(), bodies).await?;
     }
     Ok(())
 }

@@ -177,6 +177,18 @@ impl StateStore for DynamoState {
         let change = move |j: &mut SyncJob| j.add_page(page, batches, is_last);
         jobs::record_once(&self.table, job, &format!("PAGE#{page}"), &change).await
     }
+    async fn mark_page_sent(&self, job: JobId, page: u64) -> StateResult<()> {
+        let marker = table::key(&format!("JOB#{job}"), &format!("SENT#{page}"));
+        self.table.put(marker, "mark_page_sent").await
+    }
+    async fn page_sent(&self, job: JobId, page: u64) -> StateResult<bool> {
+        let marker = format!("SENT#{page}");
+        let item = self
+            .table
+            .get(&format!("JOB#{job}"), &marker, "page_sent")
+            .await?;
+        Ok(item.is_some())
+    }
     async fn record_batch(
         &self,
         job: JobId,

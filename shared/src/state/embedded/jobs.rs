@@ -4,8 +4,8 @@
 use redb::{Database, WriteTransaction};
 
 use super::tables::{
-    During, IdKind, JOB_BATCHES, JOB_PAGES, JOBS, RecordTable, allocate_id, get_record, put_record,
-    read, write,
+    During, IdKind, JOB_BATCHES, JOB_PAGES, JOB_PAGES_SENT, JOBS, RecordTable, allocate_id,
+    get_record, put_record, read, write,
 };
 use crate::model::{BatchId, BatchOutcome, JobId, JobKind, JobStatus, StorageId, SyncJob, now};
 use crate::state::{StateError, StateResult};
@@ -50,6 +50,23 @@ pub(super) fn record_page(
             }
             first_record
         })
+    })
+}
+
+pub(super) fn mark_page_sent(db: &Database, id: JobId, page: u64) -> StateResult<()> {
+    const OP: &str = "mark_page_sent";
+    write(db, OP, |txn| {
+        let mut sent = txn.open_table(JOB_PAGES_SENT).during(OP)?;
+        sent.insert((id, page), ()).during(OP)?;
+        Ok(())
+    })
+}
+
+pub(super) fn page_sent(db: &Database, id: JobId, page: u64) -> StateResult<bool> {
+    const OP: &str = "page_sent";
+    read(db, OP, |txn| {
+        let sent = txn.open_table(JOB_PAGES_SENT).during(OP)?;
+        Ok(sent.get((id, page)).during(OP)?.is_some())
     })
 }
 

@@ -249,6 +249,18 @@ impl StateStore for EmbeddedState {
         .await
     }
 
+    async fn mark_page_sent(&self, job: JobId, page: u64) -> StateResult<()> {
+        self.run("mark_page_sent", move |db| {
+            jobs::mark_page_sent(db, job, page)
+        })
+        .await
+    }
+
+    async fn page_sent(&self, job: JobId, page: u64) -> StateResult<bool> {
+        self.run("page_sent", move |db| jobs::page_sent(db, job, page))
+            .await
+    }
+
     async fn record_batch(
         &self,
         job: JobId,

@@ -45,6 +45,9 @@ pub(super) const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("state
 /// (job, page): pages already recorded.
 pub(super) const JOB_PAGES: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("state_job_pages");
+/// (job, page): pages whose follow-up messages were all sent.
+pub(super) const JOB_PAGES_SENT: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("state_job_pages_sent");
 /// (job, page, batch): batches already recorded.
 pub(super) const JOB_BATCHES: TableDefinition<(u64, u64, u64), ()> =
     TableDefinition::new("state_job_batches");
@@ -68,6 +71,7 @@ pub(super) fn create_all(txn: &WriteTransaction) -> StateResult<()> {
         ANNOTATIONS_BY_PROJECT,
         ANNOTATIONS_BY_TASK,
         JOB_PAGES,
+        JOB_PAGES_SENT,
     ] {
         txn.open_table(pairs).during(OP)?;
     }
