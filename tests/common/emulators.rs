@@ -1,6 +1,8 @@
 //! Emulator servers for integration tests, started once per test binary on a free loopback
 //! port. They come from the virtualenv `tests/run` installs (`.venv-test`, or
 //! `LABELSYNC_TEST_VENV`); a missing emulator fails the test with what to run, never skips it.
+// Each test binary uses some of the emulators.
+#![allow(dead_code)]
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -90,4 +92,41 @@ fn rand_u64() -> u64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(Instant::now().elapsed().as_nanos() ^ std::process::id() as u128);
     hasher.finish()
+}
+
+/// The password the test `redis-server` requires.
+pub const REDIS_PASSWORD: &str = "redis-test-secret";
+
+/// `redis-server` (Debian's package; `tests/run` installs it), with a password, no persistence.
+pub fn redis() -> &'static Emulator {
+    static REDIS: OnceLock<Emulator> = OnceLock::new();
+    REDIS.get_or_init(|| {
+        let program = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .expect("redis-server is missing: run tests/run (it installs Debian's redis-server)");
+        let port = free_port().to_string();
+        let dir = std::env::temp_dir();
+        let args = [
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--requirepass",
+            REDIS_PASSWORD,
+            "--dir",
+            dir.to_str().unwrap(),
+        ];
+        let child = spawn_tied(&program, &args);
+        wait_listening(port.parse().unwrap(), "redis-server");
+        Emulator {
+            endpoint: format!("127.0.0.1:{port}"),
+            _child: child,
+        }
+    })
 }

@@ -15,6 +15,7 @@
 
 pub mod conformance;
 pub mod local;
+pub mod redis;
 pub mod s3;
 
 use std::fmt::Debug;

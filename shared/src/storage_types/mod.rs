@@ -5,6 +5,7 @@
 mod aws_credentials;
 mod fields;
 pub mod localfiles;
+pub mod redis;
 pub mod s3;
 mod ssrf;
 
@@ -136,7 +137,12 @@ pub trait StorageType: Send + Sync {
 
 /// Every supported type, in Label Studio's order.
 pub fn all() -> &'static [&'static dyn StorageType] {
-    &[&s3::S3::KEYS, &s3::S3::ROLE, &localfiles::LocalFiles]
+    &[
+        &s3::S3::KEYS,
+        &s3::S3::ROLE,
+        &redis::Redis,
+        &localfiles::LocalFiles,
+    ]
 }
 
 /// The type with this slug.

@@ -18,10 +18,20 @@ pub async fn check_endpoint(
             format!("{endpoint:?} is not an http:// or https:// URL"),
         )
     })?;
+    check_host(field, &host, port, allow_private).await
+}
+
+/// Checks that `host` resolves to public addresses only, unless private ones are allowed.
+pub async fn check_host(
+    field: &str,
+    host: &str,
+    port: u16,
+    allow_private: bool,
+) -> Result<(), SettingsError> {
     if allow_private {
         return Ok(());
     }
-    let addresses: Vec<IpAddr> = tokio::net::lookup_host((host.as_str(), port))
+    let addresses: Vec<IpAddr> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|e| SettingsError::field(field, format!("cannot resolve {host:?}: {e}")))?
         .map(|a| a.ip())
