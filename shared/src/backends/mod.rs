@@ -14,6 +14,7 @@
 //! - Missing objects are [`BackendError::NotFound`].
 
 pub mod conformance;
+pub mod databricks;
 pub mod local;
 pub mod redis;
 pub mod s3;

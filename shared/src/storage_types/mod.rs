@@ -3,6 +3,7 @@
 //! type through [`StorageType`]; nothing outside this folder knows a type by name.
 
 mod aws_credentials;
+pub mod databricks;
 mod fields;
 pub mod localfiles;
 pub mod redis;
@@ -142,6 +143,7 @@ pub fn all() -> &'static [&'static dyn StorageType] {
         &s3::S3::ROLE,
         &redis::Redis,
         &localfiles::LocalFiles,
+        &databricks::Databricks,
     ]
 }
 
