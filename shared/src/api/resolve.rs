@@ -70,10 +70,8 @@ async fn resolve(
         )));
     };
     let backend = ctx.backend(storage)?;
-    if let Some(ttl) = ty.presign(&storage.settings) {
-        let presigner = backend
-            .presigner()
-            .ok_or_else(|| ApiError::not_found("A pre-signing storage"))?;
+    // A storage that cannot sign (say, GCS on credentials without a private key) is proxied.
+    if let (Some(ttl), Some(presigner)) = (ty.presign(&storage.settings), backend.presigner()) {
         let url = presigner
             .presign_get(&key, ttl, mime_guess::from_path(&key).first_raw())
             .await

@@ -15,6 +15,7 @@
 
 pub mod conformance;
 pub mod databricks;
+pub mod gcs;
 pub mod local;
 pub mod redis;
 pub mod s3;

@@ -5,6 +5,7 @@
 mod aws_credentials;
 pub mod databricks;
 mod fields;
+pub mod gcs;
 pub mod localfiles;
 pub mod redis;
 pub mod s3;
@@ -141,6 +142,7 @@ pub fn all() -> &'static [&'static dyn StorageType] {
     &[
         &s3::S3::KEYS,
         &s3::S3::ROLE,
+        &gcs::Gcs,
         &redis::Redis,
         &localfiles::LocalFiles,
         &databricks::Databricks,

@@ -1,0 +1,277 @@
+//! `gcs`: a Google Cloud Storage bucket (spec §2.4, §3.2, §4.4, §5, §8). Credentials are the
+//! service-account JSON in `google_application_credentials`, else application default
+//! credentials; V4 signed URLs need a service-account private key. The operator's
+//! `STORAGE_EMULATOR_HOST` (Google's own variable) points every GCS storage at an emulator.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value, json};
+
+use super::{
+    Field, FieldDefault, SettingsError, SourceSpec, StorageType, bool_setting,
+    compile_regex_filter, str_setting,
+};
+use crate::backends::gcs::{ClientSource, GcsBackend, UrlSigner};
+use crate::backends::{BackendError, ListRequest, ObjectStore};
+use crate::config::Settings;
+use crate::model::{AnnotationId, StorageRole};
+use crate::resolve::uri::split_uri;
+
+pub struct Gcs;
+
+const IMPORT_FIELDS: &[Field] = &[
+    Field::both("bucket", FieldDefault::Null),
+    Field::both("prefix", FieldDefault::Null),
+    Field::both("regex_filter", FieldDefault::Null),
+    Field::both("use_blob_urls", FieldDefault::Bool(false)),
+    Field::secret("google_application_credentials"),
+    Field::both("google_project_id", FieldDefault::Null),
+    Field::import("presign", FieldDefault::Bool(true)),
+    Field::import("presign_ttl", FieldDefault::Int(1)),
+    Field::import("recursive_scan", FieldDefault::Bool(false)),
+];
+const EXPORT_FIELDS: &[Field] = &[
+    Field::both("bucket", FieldDefault::Null),
+    Field::both("prefix", FieldDefault::Null),
+    Field::both("regex_filter", FieldDefault::Null),
+    Field::both("use_blob_urls", FieldDefault::Bool(false)),
+    Field::secret("google_application_credentials"),
+    Field::both("google_project_id", FieldDefault::Null),
+    Field::export("can_delete_objects", FieldDefault::Null),
+];
+
+fn bucket(settings: &Map<String, Value>) -> &str {
+    str_setting(settings, "bucket").unwrap_or_default()
+}
+
+/// `STORAGE_EMULATOR_HOST` as a base URL (`host:port` gets `http://`).
+fn emulator() -> Option<String> {
+    let host = std::env::var("STORAGE_EMULATOR_HOST").ok()?;
+    let host = host.trim().trim_end_matches('/');
+    if host.is_empty() {
+        return None;
+    }
+    Some(if host.contains("://") {
+        host.to_owned()
+    } else {
+        format!("http://{host}")
+    })
+}
+
+/// The credentials JSON, checked the way Label Studio checks it.
+fn credentials(settings: &Map<String, Value>) -> Result<Option<Value>, SettingsError> {
+    let Some(text) = str_setting(settings, "google_application_credentials") else {
+        return Ok(None);
+    };
+    serde_json::from_str(text).map(Some).map_err(|e| {
+        SettingsError::field(
+            "google_application_credentials",
+            format!("Google Application Credentials must be valid JSON string. {e}"),
+        )
+    })
+}
+
+fn backend(settings: &Map<String, Value>) -> Result<GcsBackend, SettingsError> {
+    let parsed = credentials(settings)?;
+    let emulator = emulator();
+    let source = match (
+        &emulator,
+        str_setting(settings, "google_application_credentials"),
+    ) {
+        (Some(endpoint), _) => ClientSource::Emulator(endpoint.clone()),
+        (None, Some(json)) => ClientSource::CredentialsJson(json.to_owned()),
+        (None, None) => ClientSource::ApplicationDefault,
+    };
+    let signer = parsed.as_ref().and_then(|c| {
+        Some(UrlSigner {
+            client_email: c.get("client_email")?.as_str()?.to_owned(),
+            private_key_pem: c.get("private_key")?.as_str()?.to_owned(),
+            emulator_host: emulator
+                .as_deref()
+                .map(|e| e.split_once("://").map_or(e, |(_, h)| h).to_owned()),
+        })
+    });
+    Ok(GcsBackend::new(source, bucket(settings), signer))
+}
+
+#[async_trait]
+impl StorageType for Gcs {
+    fn slug(&self) -> &'static str {
+        "gcs"
+    }
+
+    fn title(&self) -> &'static str {
+        "Google Cloud Storage"
+    }
+
+    fn fields(&self, role: StorageRole) -> &'static [Field] {
+        match role {
+            StorageRole::Import => IMPORT_FIELDS,
+            StorageRole::Export => EXPORT_FIELDS,
+        }
+    }
+
+    fn form_layout(&self, role: StorageRole) -> Value {
+        let mut rows = vec![
+            json!({"columnCount": 3, "fields": [
+                {"type": "text", "name": "title", "label": "Storage Title"},
+                {"type": "text", "name": "bucket", "label": "Bucket Name", "required": true},
+                {"type": "text", "name": "prefix", "label": "Bucket Prefix"}]}),
+            json!({"columnCount": 2, "fields": [
+                {"type": "password", "name": "google_application_credentials",
+                 "label": "Google Application Credentials", "protectedValue": true},
+                {"type": "text", "name": "google_project_id", "label": "Google Project ID"}]}),
+        ];
+        rows.push(match role {
+            StorageRole::Import => json!({"columnCount": 1, "fields": [
+                {"type": "text", "name": "regex_filter", "label": "File Filter Regex"},
+                {"type": "toggle", "name": "use_blob_urls", "label": "Treat every bucket object as a source file"},
+                {"type": "toggle", "name": "recursive_scan", "label": "Recursive scan"},
+                {"type": "toggle", "name": "presign", "label": "Use pre-signed URLs"},
+                {"type": "counter", "name": "presign_ttl", "label": "Expiration minutes", "min": 1, "value": 15}]}),
+            StorageRole::Export => json!({"columnCount": 1, "fields": [
+                {"type": "toggle", "name": "can_delete_objects", "label": "Can delete objects from storage"}]}),
+        });
+        Value::Array(rows)
+    }
+
+    fn normalize(
+        &self,
+        _role: StorageRole,
+        settings: &mut Map<String, Value>,
+    ) -> Result<(), SettingsError> {
+        if str_setting(settings, "bucket").is_none() {
+            return Err(SettingsError::field("bucket", "This field is required."));
+        }
+        credentials(settings)?;
+        compile_regex_filter(str_setting(settings, "regex_filter"))?;
+        let ttl = settings.get("presign_ttl").filter(|v| !v.is_null());
+        if ttl.is_some_and(|t| t.as_u64().is_none_or(|t| t == 0 || t > u64::from(u16::MAX))) {
+            return Err(SettingsError::field(
+                "presign_ttl",
+                "Expected whole minutes from 1 to 65535.",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn validate_connection(
+        &self,
+        role: StorageRole,
+        settings: &Map<String, Value>,
+        _env: &Settings,
+    ) -> Result<(), SettingsError> {
+        let backend = backend(settings)?;
+        let prefix = str_setting(settings, "prefix").unwrap_or_default();
+        let request = ListRequest {
+            prefix,
+            recursive: true,
+            continuation: None,
+            max_keys: 1,
+        };
+        let name = bucket(settings);
+        match backend.list_page(request).await {
+            Ok(page)
+                if page.objects.is_empty() && !prefix.is_empty() && role == StorageRole::Import =>
+            {
+                Err(SettingsError::Connection(format!(
+                    "No blobs found in {name}/{prefix} or prefix doesn't exist"
+                )))
+            }
+            Ok(_) => Ok(()),
+            Err(BackendError::NotFound { .. }) => Err(SettingsError::Connection(format!(
+                "Cannot find bucket {name} in GCS"
+            ))),
+            Err(BackendError::PermissionDenied { detail, .. }) => Err(SettingsError::Connection(
+                format!("Cannot access GCS bucket {name} with these credentials: {detail}"),
+            )),
+            Err(e) => Err(SettingsError::Connection(format!(
+                "Cannot connect to GCS bucket {name}: {e}"
+            ))),
+        }
+    }
+
+    fn open(
+        &self,
+        settings: &Map<String, Value>,
+        _env: &Settings,
+    ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
+        Ok(Arc::new(backend(settings)?))
+    }
+
+    fn source(&self, settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError> {
+        let prefix = str_setting(settings, "prefix")
+            .map(|p| format!("{}/", p.trim_end_matches('/')))
+            .unwrap_or_default();
+        Ok(SourceSpec {
+            prefix: if prefix == "/" { String::new() } else { prefix },
+            recursive: bool_setting(settings, "recursive_scan"),
+            regex: compile_regex_filter(str_setting(settings, "regex_filter"))?,
+            regex_on_basename: false,
+            files_mode: bool_setting(settings, "use_blob_urls"),
+        })
+    }
+
+    fn object_uri(&self, settings: &Map<String, Value>, _env: &Settings, key: &str) -> String {
+        format!("gs://{}/{key}", bucket(settings))
+    }
+
+    fn storage_filename(&self, _settings: &Map<String, Value>, key: &str) -> String {
+        key.to_owned()
+    }
+
+    fn export_key(&self, settings: &Map<String, Value>, annotation: AnnotationId) -> String {
+        match str_setting(settings, "prefix") {
+            Some(prefix) => format!("{prefix}/{annotation}"),
+            None => annotation.to_string(),
+        }
+    }
+
+    fn resolve_key(&self, settings: &Map<String, Value>, uri: &str) -> Option<String> {
+        let (scheme, uri_bucket, key) = split_uri(uri)?;
+        (scheme == "gs" && uri_bucket == bucket(settings) && !key.is_empty())
+            .then(|| key.to_owned())
+    }
+
+    fn presign(&self, settings: &Map<String, Value>) -> Option<Duration> {
+        let enabled = settings
+            .get("presign")
+            .is_none_or(|_| bool_setting(settings, "presign"));
+        let minutes = settings
+            .get("presign_ttl")
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+            .max(1);
+        enabled.then(|| Duration::from_secs(minutes * 60))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(value: Value) -> Map<String, Value> {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn credentials_must_be_json_and_uris_name_the_bucket() {
+        let mut bad = settings(json!({"bucket": "b", "google_application_credentials": "Test"}));
+        let error = Gcs.normalize(StorageRole::Import, &mut bad).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("Google Application Credentials must be valid JSON string."),
+            "{error}"
+        );
+        let s = settings(json!({"bucket": "b", "prefix": "in"}));
+        assert_eq!(
+            Gcs.resolve_key(&s, "gs://b/in/x.jpg").as_deref(),
+            Some("in/x.jpg")
+        );
+        assert_eq!(Gcs.resolve_key(&s, "s3://b/in/x.jpg"), None);
+        assert_eq!(Gcs.export_key(&s, 3), "in/3");
+    }
+}

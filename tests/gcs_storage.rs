@@ -1,0 +1,251 @@
+//! GCS storages against fake-gcs-server: the backend conformance suite, Label Studio's
+//! validation, and sync, resolve (V4 signed URL, ranged proxy) and export end to end through the
+//! real local process. fake-gcs-server does not verify signatures: a signed URL is shown to be
+//! well-formed (GOOG4-RSA-SHA256, the service account, an expiry) and fetchable, not to be
+//! rejected when tampered with. Service-account auth to Google (the JWT token exchange) is not
+//! exercised: the emulator takes anonymous requests.
+
+mod common;
+#[path = "common/emulators.rs"]
+mod emulators;
+
+use std::time::Duration;
+
+use common::Server;
+use labelsync::backends::ObjectStore;
+use labelsync::backends::conformance;
+use labelsync::backends::gcs::{ClientSource, GcsBackend};
+use serde_json::{Value, json};
+
+const CLIENT_EMAIL: &str = "labelsync-test@labelsync-tests.iam.gserviceaccount.com";
+
+fn endpoint() -> &'static str {
+    &emulators::fake_gcs().endpoint
+}
+
+async fn bucket() -> String {
+    let name = emulators::unique("gcs-bucket");
+    let created = reqwest::Client::new()
+        .post(format!("{}/storage/v1/b?project=test", endpoint()))
+        .json(&json!({"name": name}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        created.status().is_success(),
+        "create bucket: {}",
+        created.status()
+    );
+    name
+}
+
+fn backend(bucket: &str) -> GcsBackend {
+    GcsBackend::new(ClientSource::Emulator(endpoint().to_owned()), bucket, None)
+}
+
+/// A service-account key file with a fresh RSA key (made by `openssl`).
+fn service_account_json() -> String {
+    let key = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .expect("openssl makes a test key");
+    assert!(key.status.success());
+    json!({"type": "service_account", "project_id": "labelsync-tests", "private_key_id": "k1",
+           "private_key": String::from_utf8(key.stdout).unwrap(), "client_email": CLIENT_EMAIL,
+           "client_id": "1", "token_uri": "https://oauth2.googleapis.com/token"})
+    .to_string()
+}
+
+fn gcs_server() -> Server {
+    Server::start_with(&[("STORAGE_EMULATOR_HOST", endpoint())])
+}
+
+#[tokio::test]
+async fn the_gcs_backend_passes_the_conformance_suite() {
+    let name = bucket().await;
+    conformance::run_all(&backend(&name), "suite/").await;
+}
+
+#[tokio::test]
+async fn validation_speaks_label_studio() {
+    let name = bucket().await;
+    backend(&name)
+        .put("data/a.json", "{}".into())
+        .await
+        .unwrap();
+    let server = gcs_server();
+    let project = server.project().await;
+    let body = |extra: Value| {
+        let mut body = json!({"project": project, "bucket": name});
+        common::merge(&mut body, extra);
+        body
+    };
+    let (status, reply) = server
+        .post_json(
+            "/api/storages/gcs",
+            body(json!({"google_application_credentials": "Test"})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let message = reply["validation_errors"]["google_application_credentials"][0].as_str();
+    assert!(
+        message
+            .unwrap_or_default()
+            .starts_with("Google Application Credentials must be valid JSON string."),
+        "{reply}"
+    );
+    let (status, reply) = server
+        .post_json(
+            "/api/storages/gcs",
+            body(json!({"bucket": "no-such-gcs-bucket"})),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            reply["validation_errors"]["non_field_errors"][0].as_str()
+        ),
+        (400, Some("Cannot find bucket no-such-gcs-bucket in GCS"))
+    );
+    let (status, reply) = server
+        .post_json("/api/storages/gcs", body(json!({"prefix": "nothing"})))
+        .await;
+    assert_eq!(
+        reply["validation_errors"]["non_field_errors"][0].as_str(),
+        Some(format!("No blobs found in {name}/nothing or prefix doesn't exist").as_str()),
+        "{status} {reply}"
+    );
+    let credentials = service_account_json();
+    let (status, storage) = server
+        .post_json(
+            "/api/storages/gcs",
+            body(json!({"prefix": "data", "google_application_credentials": credentials})),
+        )
+        .await;
+    assert_eq!(status, 201, "{storage}");
+    let text = storage.to_string();
+    assert!(
+        !text.contains("google_application_credentials") && !text.contains("PRIVATE KEY"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn files_sync_then_signed_and_proxied_media_then_export() {
+    let name = bucket().await;
+    let store = backend(&name);
+    for (key, body) in [
+        ("img/a.jpg", "jpeg bytes of a"),
+        ("img/b.jpg", "b"),
+        ("img/deep/c.jpg", "c"),
+    ] {
+        store.put(key, body.to_owned().into()).await.unwrap();
+    }
+    let server = gcs_server();
+    let project = server.project().await;
+    let credentials = service_account_json();
+    let fields = json!({"project": project, "bucket": name, "prefix": "img", "use_blob_urls": true,
+                        "presign_ttl": 15, "google_application_credentials": credentials});
+    let (status, storage) = server.post_json("/api/storages/gcs", fields).await;
+    assert_eq!(status, 201, "{storage}");
+    let path = format!("/api/storages/gcs/{}", storage["id"]);
+    let done = server.sync(&path).await;
+    assert_eq!(
+        (done["status"].as_str(), done["last_sync_count"].as_u64()),
+        (Some("completed"), Some(2)),
+        "{done}"
+    );
+
+    let tasks = server.tasks(project).await;
+    let task = tasks
+        .iter()
+        .find(|t| t["storage_filename"] == "img/a.jpg")
+        .expect("task of img/a.jpg");
+    let url = task["data"]["image"].as_str().unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resolved = no_redirects
+        .get(server.url(url))
+        .header("Authorization", format!("Token {}", common::TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resolved.status(), 303);
+    let location = resolved.headers()["location"].to_str().unwrap().to_owned();
+    for part in [
+        "X-Goog-Algorithm=GOOG4-RSA-SHA256",
+        "X-Goog-Expires=900",
+        "X-Goog-Signature=",
+        "labelsync-test%40labelsync-tests",
+    ] {
+        assert!(location.contains(part), "{part} in {location}");
+    }
+    let fetched = reqwest::get(&location).await.unwrap();
+    assert_eq!(fetched.status(), 200, "{location}");
+    assert_eq!(fetched.text().await.unwrap(), "jpeg bytes of a");
+
+    let (status, _) = server.patch_json(&path, json!({"presign": false})).await;
+    assert_eq!(status, 200);
+    let ranged = server
+        .get(url)
+        .header("Range", "bytes=5-9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(ranged.headers()["content-range"], "bytes 5-9/15");
+    assert_eq!(ranged.text().await.unwrap(), "bytes");
+
+    let target =
+        json!({"project": project, "bucket": name, "prefix": "out", "can_delete_objects": true});
+    let (status, _) = server.post_json("/api/storages/export/gcs", target).await;
+    assert_eq!(status, 201);
+    let result = json!([{"from_name": "c", "to_name": "img", "type": "choices", "value": {"choices": ["a"]}}]);
+    let (status, annotation) = server
+        .post_json(
+            &format!("/api/tasks/{}/annotations", task["id"]),
+            json!({"result": result}),
+        )
+        .await;
+    assert_eq!(status, 201, "{annotation}");
+    let key = format!("out/{}", annotation["id"]);
+    let exported = wait_for(&store, &key, true).await.expect("exported");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&exported).unwrap()["result"],
+        result
+    );
+    let deleted = server
+        .delete(&format!("/api/annotations/{}", annotation["id"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(wait_for(&store, &key, false).await.is_none());
+}
+
+/// Waits (30 s at most) until `key` exists (`present`) or is gone; returns its bytes if present.
+async fn wait_for(store: &GcsBackend, key: &str, present: bool) -> Option<Vec<u8>> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = match store.get(key, None).await {
+            Ok(got) => Some(got.bytes().await.unwrap().to_vec()),
+            Err(_) => None,
+        };
+        if got.is_some() == present {
+            return got;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{key} never became {present}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
