@@ -164,3 +164,41 @@ pub fn fake_gcs() -> &'static Emulator {
         }
     })
 }
+
+/// Azurite's well-known development account.
+pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// Azurite's blob service (npm `azurite`, installed by `tests/run` into `.tools`), in memory.
+/// It checks shared-key signatures and SAS tokens. `endpoint` is the account's path-style URL.
+pub fn azurite() -> &'static Emulator {
+    static AZURITE: OnceLock<Emulator> = OnceLock::new();
+    AZURITE.get_or_init(|| {
+        let program = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../.tools/node_modules/.bin/azurite-blob");
+        assert!(
+            program.exists(),
+            "Azurite is missing: run tests/run (it installs it with npm into .tools)"
+        );
+        let port = free_port();
+        let port_text = port.to_string();
+        let args = [
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            &port_text,
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--disableTelemetry",
+            "--silent",
+        ];
+        let child = spawn_tied(&program, &args);
+        wait_listening(port, "azurite-blob");
+        Emulator {
+            endpoint: format!("http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"),
+            _child: child,
+        }
+    })
+}

@@ -13,6 +13,7 @@
 //! - `put` creates or overwrites; `delete` of a missing key succeeds.
 //! - Missing objects are [`BackendError::NotFound`].
 
+pub mod azure;
 pub mod conformance;
 pub mod databricks;
 pub mod gcs;

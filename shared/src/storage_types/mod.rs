@@ -3,6 +3,8 @@
 //! type through [`StorageType`]; nothing outside this folder knows a type by name.
 
 mod aws_credentials;
+pub mod azure;
+pub mod bucket;
 pub mod databricks;
 mod fields;
 pub mod gcs;
@@ -143,6 +145,7 @@ pub fn all() -> &'static [&'static dyn StorageType] {
         &s3::S3::KEYS,
         &s3::S3::ROLE,
         &gcs::Gcs,
+        &azure::Azure,
         &redis::Redis,
         &localfiles::LocalFiles,
         &databricks::Databricks,

@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 use super::aws_credentials;
 use super::ssrf::check_endpoint;
 use super::{
-    Field, FieldDefault, SettingsError, SourceSpec, StorageType, bool_setting,
-    compile_regex_filter, str_setting,
+    Field, FieldDefault, SettingsError, SourceSpec, StorageType, bucket, compile_regex_filter,
+    str_setting,
 };
 use crate::backends::s3::{Encryption, S3Backend};
 use crate::backends::{BackendError, ListRequest, ObjectStore};
@@ -226,13 +226,7 @@ impl StorageType for S3 {
             check_role_arn(str_setting(settings, "role_arn"))?;
         }
         compile_regex_filter(str_setting(settings, "regex_filter"))?;
-        let ttl = settings.get("presign_ttl").filter(|v| !v.is_null());
-        if ttl.is_some_and(|t| t.as_u64().is_none_or(|t| t == 0 || t > u64::from(u16::MAX))) {
-            return Err(SettingsError::field(
-                "presign_ttl",
-                "Expected whole minutes from 1 to 65535.",
-            ));
-        }
+        bucket::check_presign_ttl(settings)?;
         Ok(())
     }
 
@@ -294,16 +288,7 @@ impl StorageType for S3 {
     }
 
     fn source(&self, settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError> {
-        let prefix = str_setting(settings, "prefix")
-            .map(|p| format!("{}/", p.trim_end_matches('/')))
-            .unwrap_or_default();
-        Ok(SourceSpec {
-            prefix: if prefix == "/" { String::new() } else { prefix },
-            recursive: bool_setting(settings, "recursive_scan"),
-            regex: compile_regex_filter(str_setting(settings, "regex_filter"))?,
-            regex_on_basename: false,
-            files_mode: bool_setting(settings, "use_blob_urls"),
-        })
+        bucket::source(settings)
     }
 
     fn object_uri(&self, settings: &Map<String, Value>, _env: &Settings, key: &str) -> String {
@@ -315,10 +300,7 @@ impl StorageType for S3 {
     }
 
     fn export_key(&self, settings: &Map<String, Value>, annotation: AnnotationId) -> String {
-        match str_setting(settings, "prefix") {
-            Some(prefix) => format!("{prefix}/{annotation}"),
-            None => annotation.to_string(),
-        }
+        bucket::export_key(settings, annotation)
     }
 
     fn resolve_key(&self, settings: &Map<String, Value>, uri: &str) -> Option<String> {
@@ -328,15 +310,7 @@ impl StorageType for S3 {
     }
 
     fn presign(&self, settings: &Map<String, Value>) -> Option<Duration> {
-        let enabled = settings
-            .get("presign")
-            .is_none_or(|_| bool_setting(settings, "presign"));
-        let minutes = settings
-            .get("presign_ttl")
-            .and_then(Value::as_u64)
-            .unwrap_or(1)
-            .max(1);
-        enabled.then(|| Duration::from_secs(minutes * 60))
+        bucket::presign(settings)
     }
 }
 

@@ -1,0 +1,56 @@
+//! Rules the bucket-like types (`s3`, `s3s`, `gcs`, `azure`) share with Label Studio: how
+//! `prefix` becomes a listing, where exports go, and what `presign`/`presign_ttl` mean.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::{SettingsError, SourceSpec, bool_setting, compile_regex_filter, str_setting};
+use crate::model::AnnotationId;
+
+/// `prefix` as a folder (`subdir` lists `subdir/…`), the regex on the whole key.
+pub fn source(settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError> {
+    let prefix = str_setting(settings, "prefix")
+        .map(|p| format!("{}/", p.trim_end_matches('/')))
+        .unwrap_or_default();
+    Ok(SourceSpec {
+        prefix: if prefix == "/" { String::new() } else { prefix },
+        recursive: bool_setting(settings, "recursive_scan"),
+        regex: compile_regex_filter(str_setting(settings, "regex_filter"))?,
+        regex_on_basename: false,
+        files_mode: bool_setting(settings, "use_blob_urls"),
+    })
+}
+
+/// `<prefix>/<id>`, the prefix used verbatim (`out/` gives `out//5`, as Label Studio does).
+pub fn export_key(settings: &Map<String, Value>, annotation: AnnotationId) -> String {
+    match str_setting(settings, "prefix") {
+        Some(prefix) => format!("{prefix}/{annotation}"),
+        None => annotation.to_string(),
+    }
+}
+
+/// The pre-signed URL lifetime, or `None` when the storage proxies (`presign: false`).
+pub fn presign(settings: &Map<String, Value>) -> Option<Duration> {
+    let enabled = settings
+        .get("presign")
+        .is_none_or(|_| bool_setting(settings, "presign"));
+    let minutes = settings
+        .get("presign_ttl")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .max(1);
+    enabled.then(|| Duration::from_secs(minutes * 60))
+}
+
+/// `presign_ttl` is whole minutes from 1 to 65535 when given.
+pub fn check_presign_ttl(settings: &Map<String, Value>) -> Result<(), SettingsError> {
+    let ttl = settings.get("presign_ttl").filter(|v| !v.is_null());
+    if ttl.is_some_and(|t| t.as_u64().is_none_or(|t| t == 0 || t > u64::from(u16::MAX))) {
+        return Err(SettingsError::field(
+            "presign_ttl",
+            "Expected whole minutes from 1 to 65535.",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Azure storages against Azurite, which verifies shared-key signatures and SAS tokens: the
+//! backend conformance suite, Label Studio's validation, and sync, resolve (a SAS URL fetched,
+//! a tampered one refused; ranged proxy) and export end to end through the real local process.
+
+mod common;
+#[path = "common/emulators.rs"]
+mod emulators;
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::Server;
+use emulators::{AZURITE_ACCOUNT, AZURITE_KEY};
+use hmac::{KeyInit, Mac};
+use labelsync::backends::ObjectStore;
+use labelsync::backends::azure::{AzureBackend, ContainerTarget};
+use labelsync::backends::conformance;
+use serde_json::{Value, json};
+
+fn endpoint() -> &'static str {
+    &emulators::azurite().endpoint
+}
+
+/// Creates a container with a Shared Key signed `PUT ?restype=container` (Azure's REST API).
+async fn container() -> String {
+    let name = emulators::unique("container");
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let version = "2021-08-06";
+    let string_to_sign = format!(
+        "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{AZURITE_ACCOUNT}/{AZURITE_ACCOUNT}/{name}\nrestype:container"
+    );
+    let key = STANDARD.decode(AZURITE_KEY).unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(string_to_sign.as_bytes());
+    let signature = STANDARD.encode(mac.finalize().into_bytes());
+    let created = reqwest::Client::new()
+        .put(format!("{}/{name}?restype=container", endpoint()))
+        .header("x-ms-date", date)
+        .header("x-ms-version", version)
+        .header("Content-Length", "0")
+        .header(
+            "Authorization",
+            format!("SharedKey {AZURITE_ACCOUNT}:{signature}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    name
+}
+
+fn backend(container: &str) -> AzureBackend {
+    let target = ContainerTarget {
+        account_name: AZURITE_ACCOUNT,
+        account_key: AZURITE_KEY,
+        container,
+        endpoint: Some(endpoint()),
+    };
+    AzureBackend::new(&target).unwrap()
+}
+
+fn azure_server() -> Server {
+    Server::start_with(&[("LABELSYNC_AZURE_BLOB_ENDPOINT", endpoint())])
+}
+
+fn fields(project: u64, container: &str, extra: Value) -> Value {
+    let mut body = json!({"project": project, "container": container,
+                          "account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY});
+    common::merge(&mut body, extra);
+    body
+}
+
+#[tokio::test]
+async fn the_azure_backend_passes_the_conformance_suite() {
+    let name = container().await;
+    conformance::run_all(&backend(&name), "suite/").await;
+}
+
+#[tokio::test]
+async fn validation_speaks_label_studio_and_hides_the_account() {
+    let name = container().await;
+    backend(&name)
+        .put("data/a.json", "{}".into())
+        .await
+        .unwrap();
+    let server = azure_server();
+    let project = server.project().await;
+    let (status, reply) = server
+        .post_json(
+            "/api/storages/azure",
+            fields(project, "no-such-container", json!({})),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            reply["validation_errors"]["non_field_errors"][0].as_str()
+        ),
+        (400, Some("Container not found: no-such-container")),
+        "{reply}"
+    );
+    let (_, reply) = server
+        .post_json(
+            "/api/storages/azure",
+            fields(project, &name, json!({"prefix": "nothing"})),
+        )
+        .await;
+    let expected = format!("azure-blob://{name}/nothing not found.");
+    assert_eq!(
+        reply["validation_errors"]["non_field_errors"][0].as_str(),
+        Some(expected.as_str())
+    );
+    let wrong_key = STANDARD.encode(b"not the account key at all, really");
+    let (status, reply) = server
+        .post_json(
+            "/api/storages/azure",
+            fields(project, &name, json!({"account_key": wrong_key})),
+        )
+        .await;
+    assert_eq!(
+        status, 400,
+        "Azurite checks the shared-key signature: {reply}"
+    );
+    let (status, storage) = server
+        .post_json(
+            "/api/storages/azure",
+            fields(project, &name, json!({"prefix": "data"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{storage}");
+    let text = storage.to_string();
+    for secret in ["account_name", "account_key", AZURITE_KEY, AZURITE_ACCOUNT] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn files_sync_then_sas_and_proxied_media_then_export() {
+    let name = container().await;
+    let store = backend(&name);
+    for (key, body) in [
+        ("img/a.jpg", "jpeg bytes of a"),
+        ("img/b.jpg", "b"),
+        ("img/deep/c.jpg", "c"),
+    ] {
+        store.put(key, body.to_owned().into()).await.unwrap();
+    }
+    let server = azure_server();
+    let project = server.project().await;
+    let body = fields(
+        project,
+        &name,
+        json!({"prefix": "img", "use_blob_urls": true}),
+    );
+    let (status, storage) = server.post_json("/api/storages/azure", body).await;
+    assert_eq!(status, 201, "{storage}");
+    let path = format!("/api/storages/azure/{}", storage["id"]);
+    let done = server.sync(&path).await;
+    assert_eq!(
+        (done["status"].as_str(), done["last_sync_count"].as_u64()),
+        (Some("completed"), Some(2)),
+        "{done}"
+    );
+
+    let tasks = server.tasks(project).await;
+    let task = tasks
+        .iter()
+        .find(|t| t["storage_filename"] == "img/a.jpg")
+        .expect("task of img/a.jpg");
+    let url = task["data"]["image"].as_str().unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resolved = no_redirects
+        .get(server.url(url))
+        .header("Authorization", format!("Token {}", common::TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resolved.status(), 303);
+    let location = resolved.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.contains("sig=") && location.contains("se="),
+        "{location}"
+    );
+    let fetched = reqwest::get(&location).await.unwrap();
+    assert_eq!(fetched.status(), 200, "{location}");
+    assert_eq!(fetched.text().await.unwrap(), "jpeg bytes of a");
+    let tampered = location.replace("img/a.jpg", "img/b.jpg");
+    assert_eq!(
+        reqwest::get(&tampered).await.unwrap().status(),
+        403,
+        "Azurite refuses a SAS for another blob"
+    );
+
+    let (status, _) = server.patch_json(&path, json!({"presign": false})).await;
+    assert_eq!(status, 200);
+    let ranged = server
+        .get(url)
+        .header("Range", "bytes=0-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(
+        ranged.headers()["content-range"],
+        "bytes 0-3/15",
+        "inclusive, not LS's off-by-one"
+    );
+    assert_eq!(ranged.text().await.unwrap(), "jpeg");
+
+    let target = fields(
+        project,
+        &name,
+        json!({"prefix": "out", "can_delete_objects": true}),
+    );
+    let (status, _) = server.post_json("/api/storages/export/azure", target).await;
+    assert_eq!(status, 201);
+    let result = json!([{"from_name": "c", "to_name": "img", "type": "choices", "value": {"choices": ["a"]}}]);
+    let (status, annotation) = server
+        .post_json(
+            &format!("/api/tasks/{}/annotations", task["id"]),
+            json!({"result": result}),
+        )
+        .await;
+    assert_eq!(status, 201, "{annotation}");
+    let key = format!("out/{}", annotation["id"]);
+    let exported = wait_for(&store, &key, true).await.expect("exported");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&exported).unwrap()["result"],
+        result
+    );
+    let deleted = server
+        .delete(&format!("/api/annotations/{}", annotation["id"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(wait_for(&store, &key, false).await.is_none());
+}
+
+/// Waits (30 s at most) until `key` exists (`present`) or is gone; returns its bytes if present.
+async fn wait_for(store: &AzureBackend, key: &str, present: bool) -> Option<Vec<u8>> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = match store.get(key, None).await {
+            Ok(got) => Some(got.bytes().await.unwrap().to_vec()),
+            Err(_) => None,
+        };
+        if got.is_some() == present {
+            return got;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{key} never became {present}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
