@@ -186,42 +186,6 @@ async fn files_and_tasks_sync_then_ranged_proxy_reads_then_export() {
         .post_json("/api/storages/export/databricks", target)
         .await;
     assert_eq!(status, 201);
-    let result = json!([{"from_name": "c", "to_name": "img", "type": "choices", "value": {"choices": ["a"]}}]);
-    let (status, annotation) = server
-        .post_json(
-            &format!("/api/tasks/{}/annotations", task["id"]),
-            json!({"result": result}),
-        )
-        .await;
-    assert_eq!(status, 201, "{annotation}");
-    let key = format!("out/{}", annotation["id"]);
-    let exported = wait_for(&volume, &key, true).await.expect("exported");
-    let doc: Value = serde_json::from_slice(&exported).unwrap();
-    assert_eq!(doc["result"], result);
-    let deleted = server
-        .delete(&format!("/api/annotations/{}", annotation["id"]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
-    assert!(wait_for(&volume, &key, false).await.is_none());
-}
-
-/// Waits (30 s at most) until `key` exists (`present`) or is gone; returns its bytes if present.
-async fn wait_for(volume: &DatabricksBackend, key: &str, present: bool) -> Option<Vec<u8>> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let got = match volume.get(key, None).await {
-            Ok(got) => Some(got.bytes().await.unwrap().to_vec()),
-            Err(_) => None,
-        };
-        if got.is_some() == present {
-            return got;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{key} never became {present}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let task = task["id"].as_u64().unwrap();
+    common::annotation_export_round_trip(&server, task, &volume, "out").await;
 }

@@ -9,8 +9,6 @@ mod common;
 #[path = "common/emulators.rs"]
 mod emulators;
 
-use std::time::Duration;
-
 use common::Server;
 use labelsync::backends::ObjectStore;
 use labelsync::backends::conformance;
@@ -208,44 +206,6 @@ async fn files_sync_then_signed_and_proxied_media_then_export() {
         json!({"project": project, "bucket": name, "prefix": "out", "can_delete_objects": true});
     let (status, _) = server.post_json("/api/storages/export/gcs", target).await;
     assert_eq!(status, 201);
-    let result = json!([{"from_name": "c", "to_name": "img", "type": "choices", "value": {"choices": ["a"]}}]);
-    let (status, annotation) = server
-        .post_json(
-            &format!("/api/tasks/{}/annotations", task["id"]),
-            json!({"result": result}),
-        )
-        .await;
-    assert_eq!(status, 201, "{annotation}");
-    let key = format!("out/{}", annotation["id"]);
-    let exported = wait_for(&store, &key, true).await.expect("exported");
-    assert_eq!(
-        serde_json::from_slice::<Value>(&exported).unwrap()["result"],
-        result
-    );
-    let deleted = server
-        .delete(&format!("/api/annotations/{}", annotation["id"]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
-    assert!(wait_for(&store, &key, false).await.is_none());
-}
-
-/// Waits (30 s at most) until `key` exists (`present`) or is gone; returns its bytes if present.
-async fn wait_for(store: &GcsBackend, key: &str, present: bool) -> Option<Vec<u8>> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let got = match store.get(key, None).await {
-            Ok(got) => Some(got.bytes().await.unwrap().to_vec()),
-            Err(_) => None,
-        };
-        if got.is_some() == present {
-            return got;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{key} never became {present}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let task = task["id"].as_u64().unwrap();
+    common::annotation_export_round_trip(&server, task, &store, "out").await;
 }

@@ -6,8 +6,6 @@ mod common;
 #[path = "common/emulators.rs"]
 mod emulators;
 
-use std::time::{Duration, Instant};
-
 use common::Server;
 use emulators::REDIS_PASSWORD;
 use labelsync::backends::ObjectStore;
@@ -104,26 +102,6 @@ async fn loopback_hosts_are_refused_by_default() {
     assert!(message.contains("non-public address"), "{reply}");
 }
 
-/// Waits until `key` in `db` holds a value for which `check` holds (`None` = missing).
-async fn eventually(db: u16, key: &str, check: impl Fn(Option<Value>) -> bool) {
-    let store = backend(db);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let value = match store.get(key, None).await {
-            Ok(got) => serde_json::from_slice(&got.bytes().await.unwrap()).ok(),
-            Err(_) => None,
-        };
-        if check(value) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "redis key {key} never reached the expected state"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn keys_become_tasks_and_annotations_become_keys() {
     let path = format!("{}:", emulators::unique("tasks"));
@@ -196,25 +174,5 @@ async fn keys_become_tasks_and_annotations_become_keys() {
         .await;
     assert_eq!(status, 201, "{target}");
     let task = tasks[0]["id"].as_u64().unwrap();
-    let result =
-        json!([{"from_name": "c", "to_name": "t", "type": "choices", "value": {"choices": ["a"]}}]);
-    let (status, annotation) = server
-        .post_json(
-            &format!("/api/tasks/{task}/annotations"),
-            json!({"result": result}),
-        )
-        .await;
-    assert_eq!(status, 201, "{annotation}");
-    let key = annotation["id"].to_string();
-    eventually(2, &key, |v| {
-        v.is_some_and(|v| v["result"] == result && v["task"]["id"] == task)
-    })
-    .await;
-    let deleted = server
-        .delete(&format!("/api/annotations/{key}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
-    eventually(2, &key, |v| v.is_none()).await;
+    common::annotation_export_round_trip(&server, task, &backend(2), "").await;
 }

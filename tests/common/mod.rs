@@ -250,3 +250,66 @@ pub fn write(path: &Path, content: impl AsRef<[u8]>) {
     }
     std::fs::write(path, content).expect("write file");
 }
+
+/// Waits (30 s at most) until `key` exists in `store` (`present`) or is gone; returns its bytes
+/// if present.
+pub async fn wait_for_key(
+    store: &dyn labelsync::backends::ObjectStore,
+    key: &str,
+    present: bool,
+) -> Option<Vec<u8>> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = match store.get(key, None).await {
+            Ok(got) => Some(got.bytes().await.expect("object body").to_vec()),
+            Err(_) => None,
+        };
+        if got.is_some() == present {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{key} never became {}",
+            if present { "present" } else { "absent" }
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Annotates `task`, checks that a target storage with `can_delete_objects` wrote it to `store`
+/// under `<prefix>/<annotation id>` (`<id>` with no prefix), then deletes the annotation and
+/// checks the object goes with it.
+pub async fn annotation_export_round_trip(
+    server: &Server,
+    task: u64,
+    store: &dyn labelsync::backends::ObjectStore,
+    prefix: &str,
+) {
+    let result = json!([{"from_name": "c", "to_name": "img", "type": "choices", "value": {"choices": ["a"]}}]);
+    let (status, annotation) = server
+        .post_json(
+            &format!("/api/tasks/{task}/annotations"),
+            json!({"result": result}),
+        )
+        .await;
+    assert_eq!(status, 201, "{annotation}");
+    let id = &annotation["id"];
+    let key = if prefix.is_empty() {
+        id.to_string()
+    } else {
+        format!("{prefix}/{id}")
+    };
+    let exported = wait_for_key(store, &key, true).await.expect("exported");
+    let document: Value = serde_json::from_slice(&exported).expect("export JSON");
+    assert_eq!(
+        (&document["result"], document["task"]["id"].as_u64()),
+        (&result, Some(task))
+    );
+    let deleted = server
+        .delete(&format!("/api/annotations/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(wait_for_key(store, &key, false).await.is_none());
+}
