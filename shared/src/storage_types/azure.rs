@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::bucket::ProbeFailure;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
@@ -14,11 +15,10 @@ use super::{
     Field, FieldDefault, SettingsError, SourceSpec, StorageType, bucket, compile_regex_filter,
     str_setting,
 };
+use crate::backends::ObjectStore;
 use crate::backends::azure::{AzureBackend, ContainerTarget};
-use crate::backends::{BackendError, ListRequest, ObjectStore};
 use crate::config::Settings;
 use crate::model::{AnnotationId, StorageRole};
-use crate::resolve::uri::split_uri;
 
 pub struct Azure;
 
@@ -135,32 +135,19 @@ impl StorageType for Azure {
     ) -> Result<(), SettingsError> {
         let backend = backend(settings)?;
         let prefix = str_setting(settings, "prefix").unwrap_or_default();
-        let request = ListRequest {
-            prefix,
-            recursive: true,
-            continuation: None,
-            max_keys: 1,
-        };
         let name = container(settings);
-        match backend.list_page(request).await {
-            Ok(page)
-                if page.objects.is_empty() && !prefix.is_empty() && role == StorageRole::Import =>
-            {
-                Err(SettingsError::Connection(format!(
-                    "azure-blob://{name}/{prefix} not found."
-                )))
+        let failure = match bucket::probe(&backend, role, prefix).await {
+            Ok(()) => return Ok(()),
+            Err(failure) => failure,
+        };
+        Err(SettingsError::Connection(match failure {
+            ProbeFailure::EmptyPrefix => format!("azure-blob://{name}/{prefix} not found."),
+            ProbeFailure::NotFound => format!("Container not found: {name}"),
+            ProbeFailure::Denied(_) => {
+                format!("Cannot access container {name} with this account name and key")
             }
-            Ok(_) => Ok(()),
-            Err(BackendError::NotFound { .. }) => Err(SettingsError::Connection(format!(
-                "Container not found: {name}"
-            ))),
-            Err(BackendError::PermissionDenied { .. }) => Err(SettingsError::Connection(format!(
-                "Cannot access container {name} with this account name and key"
-            ))),
-            Err(e) => Err(SettingsError::Connection(format!(
-                "Cannot connect to container {name}: {e}"
-            ))),
-        }
+            ProbeFailure::Other(e) => format!("Cannot connect to container {name}: {e}"),
+        }))
     }
 
     fn open(
@@ -188,9 +175,7 @@ impl StorageType for Azure {
     }
 
     fn resolve_key(&self, settings: &Map<String, Value>, uri: &str) -> Option<String> {
-        let (scheme, uri_container, key) = split_uri(uri)?;
-        (scheme == "azure-blob" && uri_container == container(settings) && !key.is_empty())
-            .then(|| key.to_owned())
+        bucket::resolve_key(uri, "azure-blob", container(settings))
     }
 
     fn presign(&self, settings: &Map<String, Value>) -> Option<Duration> {

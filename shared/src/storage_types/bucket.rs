@@ -1,12 +1,15 @@
 //! Rules the bucket-like types (`s3`, `s3s`, `gcs`, `azure`) share with Label Studio: how
-//! `prefix` becomes a listing, where exports go, and what `presign`/`presign_ttl` mean.
+//! `prefix` becomes a listing, where exports go, what `presign`/`presign_ttl` mean, how a
+//! connection is checked and how a URI names an object.
 
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use super::{SettingsError, SourceSpec, bool_setting, compile_regex_filter, str_setting};
-use crate::model::AnnotationId;
+use crate::backends::{BackendError, ListRequest, ObjectStore};
+use crate::model::{AnnotationId, StorageRole};
+use crate::resolve::uri::split_uri;
 
 /// `prefix` as a folder (`subdir` lists `subdir/…`), the regex on the whole key.
 pub fn source(settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError> {
@@ -53,4 +56,47 @@ pub fn check_presign_ttl(settings: &Map<String, Value>) -> Result<(), SettingsEr
         ));
     }
     Ok(())
+}
+
+/// Why a storage's connection check failed.
+pub enum ProbeFailure {
+    /// An import prefix with nothing under it.
+    EmptyPrefix,
+    /// The bucket or container does not exist.
+    NotFound,
+    /// The credentials were refused; the service's words.
+    Denied(String),
+    Other(BackendError),
+}
+
+/// Lists one object under `prefix`: the bucket exists, the credentials work, and an import
+/// prefix holds something.
+pub async fn probe(
+    backend: &dyn ObjectStore,
+    role: StorageRole,
+    prefix: &str,
+) -> Result<(), ProbeFailure> {
+    let request = ListRequest {
+        prefix,
+        recursive: true,
+        continuation: None,
+        max_keys: 1,
+    };
+    match backend.list_page(request).await {
+        Ok(page)
+            if page.objects.is_empty() && !prefix.is_empty() && role == StorageRole::Import =>
+        {
+            Err(ProbeFailure::EmptyPrefix)
+        }
+        Ok(_) => Ok(()),
+        Err(BackendError::NotFound { .. }) => Err(ProbeFailure::NotFound),
+        Err(BackendError::PermissionDenied { detail, .. }) => Err(ProbeFailure::Denied(detail)),
+        Err(e) => Err(ProbeFailure::Other(e)),
+    }
+}
+
+/// The key of `uri` when it is `<scheme>://<bucket>/<key>` for this bucket.
+pub fn resolve_key(uri: &str, scheme: &str, bucket: &str) -> Option<String> {
+    let (uri_scheme, uri_bucket, key) = split_uri(uri)?;
+    (uri_scheme == scheme && uri_bucket == bucket && !key.is_empty()).then(|| key.to_owned())
 }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::bucket::ProbeFailure;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
@@ -13,11 +14,10 @@ use super::{
     Field, FieldDefault, SettingsError, SourceSpec, StorageType, bucket, compile_regex_filter,
     str_setting,
 };
+use crate::backends::ObjectStore;
 use crate::backends::gcs::{ClientSource, GcsBackend, UrlSigner};
-use crate::backends::{BackendError, ListRequest, ObjectStore};
 use crate::config::Settings;
 use crate::model::{AnnotationId, StorageRole};
-use crate::resolve::uri::split_uri;
 
 pub struct Gcs;
 
@@ -42,7 +42,7 @@ const EXPORT_FIELDS: &[Field] = &[
     Field::export("can_delete_objects", FieldDefault::Null),
 ];
 
-fn bucket(settings: &Map<String, Value>) -> &str {
+fn bucket_name(settings: &Map<String, Value>) -> &str {
     str_setting(settings, "bucket").unwrap_or_default()
 }
 
@@ -93,7 +93,7 @@ fn backend(settings: &Map<String, Value>) -> Result<GcsBackend, SettingsError> {
                 .map(|e| e.split_once("://").map_or(e, |(_, h)| h).to_owned()),
         })
     });
-    Ok(GcsBackend::new(source, bucket(settings), signer))
+    Ok(GcsBackend::new(source, bucket_name(settings), signer))
 }
 
 #[async_trait]
@@ -159,32 +159,21 @@ impl StorageType for Gcs {
     ) -> Result<(), SettingsError> {
         let backend = backend(settings)?;
         let prefix = str_setting(settings, "prefix").unwrap_or_default();
-        let request = ListRequest {
-            prefix,
-            recursive: true,
-            continuation: None,
-            max_keys: 1,
+        let name = bucket_name(settings);
+        let failure = match bucket::probe(&backend, role, prefix).await {
+            Ok(()) => return Ok(()),
+            Err(failure) => failure,
         };
-        let name = bucket(settings);
-        match backend.list_page(request).await {
-            Ok(page)
-                if page.objects.is_empty() && !prefix.is_empty() && role == StorageRole::Import =>
-            {
-                Err(SettingsError::Connection(format!(
-                    "No blobs found in {name}/{prefix} or prefix doesn't exist"
-                )))
+        Err(SettingsError::Connection(match failure {
+            ProbeFailure::EmptyPrefix => {
+                format!("No blobs found in {name}/{prefix} or prefix doesn't exist")
             }
-            Ok(_) => Ok(()),
-            Err(BackendError::NotFound { .. }) => Err(SettingsError::Connection(format!(
-                "Cannot find bucket {name} in GCS"
-            ))),
-            Err(BackendError::PermissionDenied { detail, .. }) => Err(SettingsError::Connection(
-                format!("Cannot access GCS bucket {name} with these credentials: {detail}"),
-            )),
-            Err(e) => Err(SettingsError::Connection(format!(
-                "Cannot connect to GCS bucket {name}: {e}"
-            ))),
-        }
+            ProbeFailure::NotFound => format!("Cannot find bucket {name} in GCS"),
+            ProbeFailure::Denied(detail) => {
+                format!("Cannot access GCS bucket {name} with these credentials: {detail}")
+            }
+            ProbeFailure::Other(e) => format!("Cannot connect to GCS bucket {name}: {e}"),
+        }))
     }
 
     fn open(
@@ -200,7 +189,7 @@ impl StorageType for Gcs {
     }
 
     fn object_uri(&self, settings: &Map<String, Value>, _env: &Settings, key: &str) -> String {
-        format!("gs://{}/{key}", bucket(settings))
+        format!("gs://{}/{key}", bucket_name(settings))
     }
 
     fn storage_filename(&self, _settings: &Map<String, Value>, key: &str) -> String {
@@ -212,9 +201,7 @@ impl StorageType for Gcs {
     }
 
     fn resolve_key(&self, settings: &Map<String, Value>, uri: &str) -> Option<String> {
-        let (scheme, uri_bucket, key) = split_uri(uri)?;
-        (scheme == "gs" && uri_bucket == bucket(settings) && !key.is_empty())
-            .then(|| key.to_owned())
+        bucket::resolve_key(uri, "gs", bucket_name(settings))
     }
 
     fn presign(&self, settings: &Map<String, Value>) -> Option<Duration> {

@@ -11,16 +11,16 @@ use aws_credential_types::provider::ProvideCredentials;
 use serde_json::{Map, Value, json};
 
 use super::aws_credentials;
+use super::bucket::ProbeFailure;
 use super::ssrf::check_endpoint;
 use super::{
     Field, FieldDefault, SettingsError, SourceSpec, StorageType, bucket, compile_regex_filter,
     str_setting,
 };
+use crate::backends::ObjectStore;
 use crate::backends::s3::{Encryption, S3Backend};
-use crate::backends::{BackendError, ListRequest, ObjectStore};
 use crate::config::Settings;
 use crate::model::{AnnotationId, StorageRole};
-use crate::resolve::uri::split_uri;
 
 /// `s3` (access keys) and `s3s` (an IAM role assumed with an external id): one type, two slugs.
 pub struct S3 {
@@ -70,7 +70,7 @@ static FIELD_LISTS: LazyLock<[Vec<Field>; 4]> = LazyLock::new(|| {
     ]
 });
 
-fn bucket(settings: &Map<String, Value>) -> &str {
+fn bucket_name(settings: &Map<String, Value>) -> &str {
     str_setting(settings, "bucket").unwrap_or_default()
 }
 
@@ -242,35 +242,21 @@ impl StorageType for S3 {
         if self.assume_role {
             check_role(settings).await?;
         }
-        let backend = S3Backend::new(client(settings), bucket(settings));
+        let backend = S3Backend::new(client(settings), bucket_name(settings));
         let prefix = str_setting(settings, "prefix").unwrap_or_default();
-        let request = ListRequest {
-            prefix,
-            recursive: true,
-            continuation: None,
-            max_keys: 1,
+        let name = bucket_name(settings);
+        let failure = match bucket::probe(&backend, role, prefix).await {
+            Ok(()) => return Ok(()),
+            Err(failure) => failure,
         };
-        let name = bucket(settings);
-        match backend.list_page(request).await {
-            Ok(page)
-                if page.objects.is_empty() && !prefix.is_empty() && role == StorageRole::Import =>
-            {
-                Err(SettingsError::Connection(format!(
-                    "s3://{name}/{prefix} not found."
-                )))
+        Err(SettingsError::Connection(match failure {
+            ProbeFailure::EmptyPrefix => format!("s3://{name}/{prefix} not found."),
+            ProbeFailure::NotFound => format!("Cannot find bucket {name} in S3"),
+            ProbeFailure::Denied(_) => {
+                format!("Cannot connect to S3 {name} with specified AWS credentials")
             }
-            Ok(_) => Ok(()),
-            Err(BackendError::NotFound { .. }) => Err(SettingsError::Connection(format!(
-                "Cannot find bucket {name} in S3"
-            ))),
-            Err(BackendError::PermissionDenied { .. }) => Err(SettingsError::Connection(format!(
-                "Cannot connect to S3 {name} with specified AWS credentials"
-            ))),
-            Err(e) => Err(SettingsError::Connection(format!(
-                "Cannot connect to S3 {name}: {}",
-                source_text(&e)
-            ))),
-        }
+            ProbeFailure::Other(e) => format!("Cannot connect to S3 {name}: {}", source_text(&e)),
+        }))
     }
 
     fn open(
@@ -283,7 +269,7 @@ impl StorageType for S3 {
                 key_id: key_id.to_owned(),
             });
         Ok(Arc::new(
-            S3Backend::new(client(settings), bucket(settings)).with_encryption(encryption),
+            S3Backend::new(client(settings), bucket_name(settings)).with_encryption(encryption),
         ))
     }
 
@@ -292,7 +278,7 @@ impl StorageType for S3 {
     }
 
     fn object_uri(&self, settings: &Map<String, Value>, _env: &Settings, key: &str) -> String {
-        format!("s3://{}/{key}", bucket(settings))
+        format!("s3://{}/{key}", bucket_name(settings))
     }
 
     fn storage_filename(&self, _settings: &Map<String, Value>, key: &str) -> String {
@@ -304,9 +290,7 @@ impl StorageType for S3 {
     }
 
     fn resolve_key(&self, settings: &Map<String, Value>, uri: &str) -> Option<String> {
-        let (scheme, uri_bucket, key) = split_uri(uri)?;
-        (scheme == "s3" && uri_bucket == bucket(settings) && !key.is_empty())
-            .then(|| key.to_owned())
+        bucket::resolve_key(uri, "s3", bucket_name(settings))
     }
 
     fn presign(&self, settings: &Map<String, Value>) -> Option<Duration> {
