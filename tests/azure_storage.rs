@@ -167,17 +167,7 @@ async fn files_sync_then_sas_and_proxied_media_then_export() {
         .find(|t| t["storage_filename"] == "img/a.jpg")
         .expect("task of img/a.jpg");
     let url = task["data"]["image"].as_str().unwrap();
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let resolved = no_redirects
-        .get(server.url(url))
-        .header("Authorization", format!("Token {}", common::TOKEN))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resolved.status(), 303);
+    let resolved = server.get_redirect(url).await;
     let location = resolved.headers()["location"].to_str().unwrap().to_owned();
     assert!(
         location.contains("sig=") && location.contains("se="),

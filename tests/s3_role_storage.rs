@@ -142,17 +142,7 @@ async fn sync_and_presign_use_the_assumed_role_session() {
 
     let task = server.tasks(project).await.remove(0);
     let url = task["data"]["image"].as_str().unwrap();
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let resolved = no_redirects
-        .get(server.url(url))
-        .header("Authorization", format!("Token {}", common::TOKEN))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resolved.status(), 303);
+    let resolved = server.get_redirect(url).await;
     let location = resolved.headers()["location"].to_str().unwrap();
     let presigned_with_session = session_keys
         .iter()

@@ -208,17 +208,7 @@ async fn files_sync_then_presigned_and_proxied_media_then_export() {
         "{url}"
     );
 
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let resolved = no_redirects
-        .get(server.url(url))
-        .header("Authorization", format!("Token {}", common::TOKEN))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resolved.status(), 303);
+    let resolved = server.get_redirect(url).await;
     assert_eq!(resolved.headers()["cache-control"], "no-store, max-age=60");
     let location = resolved.headers()["location"].to_str().unwrap().to_owned();
     assert!(

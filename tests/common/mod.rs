@@ -135,6 +135,22 @@ impl Server {
     }
 
     /// GET returning (status, JSON body or Null).
+    /// GET `path` with the token, not following redirects; asserts a 303 and returns it.
+    pub async fn get_redirect(&self, path: &str) -> reqwest::Response {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        let response = client
+            .get(self.url(path))
+            .header("Authorization", format!("Token {TOKEN}"))
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), 303, "{path} redirects");
+        response
+    }
+
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
         json_of(self.get(path).send().await.expect("GET")).await
     }
