@@ -5,6 +5,8 @@
 mod common;
 #[path = "common/emulators.rs"]
 mod emulators;
+#[path = "common/entra.rs"]
+mod entra;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -12,7 +14,7 @@ use common::Server;
 use emulators::{AZURITE_ACCOUNT, AZURITE_KEY};
 use hmac::{KeyInit, Mac};
 use labelsync::backends::ObjectStore;
-use labelsync::backends::azure::{AzureBackend, ContainerTarget};
+use labelsync::backends::azure::{AzureAuth, AzureBackend, ContainerTarget};
 use labelsync::backends::conformance;
 use serde_json::{Value, json};
 
@@ -51,7 +53,7 @@ async fn container() -> String {
 fn backend(container: &str) -> AzureBackend {
     let target = ContainerTarget {
         account_name: AZURITE_ACCOUNT,
-        account_key: AZURITE_KEY,
+        auth: AzureAuth::AccountKey(AZURITE_KEY),
         container,
         endpoint: Some(endpoint()),
     };
@@ -208,4 +210,62 @@ async fn files_sync_then_sas_and_proxied_media_then_export() {
     assert_eq!(status, 201);
     let task = task["id"].as_u64().unwrap();
     common::annotation_export_round_trip(&server, task, &store, "out").await;
+}
+
+/// `azure_spi`: the client-credentials request reaches the token service exactly as Entra ID
+/// expects it. What no emulator here can check: Azurite accepts bearer tokens only over HTTPS
+/// with `--oauth basic`, so the blob calls made with the token, and the user-delegation SAS, are
+/// not exercised against a server (the test shows what Azurite answers and says so).
+#[tokio::test]
+async fn a_service_principal_asks_entra_for_a_storage_token() {
+    let entra = entra::TokenService::start().await;
+    let name = container().await;
+    let server = Server::start_with(&[
+        ("LABELSYNC_AZURE_BLOB_ENDPOINT", endpoint()),
+        ("LABELSYNC_AZURE_AUTHORITY_HOST", entra.url.as_str()),
+    ]);
+    let project = server.project().await;
+    let body = |secret: &str| {
+        json!({"project": project, "container": name, "account_name": AZURITE_ACCOUNT,
+               "tenant_id": entra::TENANT, "client_id": entra::CLIENT_ID, "client_secret": secret})
+    };
+    let (status, reply) = server
+        .post_json("/api/storages/azure_spi", body("wrong-secret"))
+        .await;
+    assert_eq!(status, 400, "{reply}");
+    assert!(!reply.to_string().contains("wrong-secret"), "{reply}");
+    let refusal = reply["validation_errors"]["non_field_errors"][0].as_str();
+    assert!(
+        refusal
+            .unwrap_or_default()
+            .contains("Invalid client secret"),
+        "Entra's words: {reply}"
+    );
+    let (status, reply) = server
+        .post_json("/api/storages/azure_spi", body(entra::CLIENT_SECRET))
+        .await;
+    let requests = entra.requests();
+    let (tenant, form) = requests.last().expect("a token request");
+    assert_eq!(tenant, entra::TENANT);
+    assert_eq!(
+        form.get("grant_type").map(String::as_str),
+        Some("client_credentials")
+    );
+    assert_eq!(
+        form.get("scope").map(String::as_str),
+        Some("https://storage.azure.com/.default")
+    );
+    assert_eq!(
+        form.get("client_secret").map(String::as_str),
+        Some(entra::CLIENT_SECRET)
+    );
+    // Azurite refuses a bearer token over plain HTTP; real Azure would list the container here.
+    let message = reply["validation_errors"]["non_field_errors"][0].as_str();
+    assert_eq!(status, 400, "{reply}");
+    assert!(
+        message
+            .unwrap_or_default()
+            .contains("with this service principal"),
+        "{reply}"
+    );
 }

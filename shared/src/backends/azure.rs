@@ -1,5 +1,6 @@
 //! An Azure Blob container through `object_store`'s Azure client: shared-key (account key)
-//! requests and service SAS URLs for pre-signing. The blob endpoint is Azure's, or an
+//! requests and service SAS URLs, or Entra ID client-credential tokens and user-delegation SAS
+//! URLs (service principal). The blob endpoint is Azure's, or an
 //! operator-given one (`LABELSYNC_AZURE_BLOB_ENDPOINT`, path style, as Azurite serves).
 
 use std::time::Duration;
@@ -16,10 +17,24 @@ use super::{
     BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore, Presigner,
 };
 
+/// How requests are authorized.
+pub enum AzureAuth<'a> {
+    /// The storage account's key: shared-key requests, service SAS URLs.
+    AccountKey(&'a str),
+    /// An Entra ID app (client credentials): bearer tokens, user-delegation SAS URLs.
+    ServicePrincipal {
+        tenant_id: &'a str,
+        client_id: &'a str,
+        client_secret: &'a str,
+        /// Another token service than `https://login.microsoftonline.com`.
+        authority_host: Option<&'a str>,
+    },
+}
+
 /// How to reach a container.
 pub struct ContainerTarget<'a> {
     pub account_name: &'a str,
-    pub account_key: &'a str,
+    pub auth: AzureAuth<'a>,
     pub container: &'a str,
     /// `http(s)://host[:port]/<account>` for a path-style endpoint (Azurite); `None` for Azure.
     pub endpoint: Option<&'a str>,
@@ -39,8 +54,26 @@ impl AzureBackend {
     pub fn new(target: &ContainerTarget<'_>) -> Result<Self, BackendError> {
         let mut builder = MicrosoftAzureBuilder::new()
             .with_account(target.account_name)
-            .with_access_key(target.account_key)
             .with_container_name(target.container);
+        builder = match &target.auth {
+            AzureAuth::AccountKey(key) => builder.with_access_key(*key),
+            AzureAuth::ServicePrincipal {
+                tenant_id,
+                client_id,
+                client_secret,
+                authority_host,
+            } => {
+                let builder = builder.with_client_secret_authorization(
+                    *client_id,
+                    *client_secret,
+                    *tenant_id,
+                );
+                match authority_host {
+                    Some(host) => builder.with_authority_host(*host),
+                    None => builder,
+                }
+            }
+        };
         if let Some(endpoint) = target.endpoint {
             builder = builder
                 .with_endpoint(endpoint.trim_end_matches('/').to_owned())

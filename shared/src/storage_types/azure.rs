@@ -1,10 +1,12 @@
-//! `azure`: an Azure Blob container with an account name and key (spec §2.4, §3.2, §4.4, §5,
+//! `azure`: an Azure Blob container with an account name and key; `azure_spi`: the same with an
+//! Entra ID service principal (client credentials; token service overridable with
+//! `LABELSYNC_AZURE_AUTHORITY_HOST`) and `azure-spi://` URIs (spec §2.4, §3.2, §4.4, §5,
 //! §8). Both are write-only (even the account name), with the operator's
 //! `AZURE_BLOB_ACCOUNT_NAME` / `AZURE_BLOB_ACCOUNT_KEY` as fallbacks; pre-signed URLs are
 //! service SAS URLs. `LABELSYNC_AZURE_BLOB_ENDPOINT` points every Azure storage at a path-style
 //! endpoint (Azurite) instead of `<account>.blob.core.windows.net`.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use super::bucket::ProbeFailure;
@@ -16,13 +18,34 @@ use super::{
     str_setting,
 };
 use crate::backends::ObjectStore;
-use crate::backends::azure::{AzureBackend, ContainerTarget};
+use crate::backends::azure::{AzureAuth, AzureBackend, ContainerTarget};
 use crate::config::Settings;
 use crate::model::{AnnotationId, StorageRole};
 
-pub struct Azure;
+/// `azure` (account name and key) and `azure_spi` (an Entra ID service principal).
+pub struct Azure {
+    service_principal: bool,
+}
 
-const IMPORT_FIELDS: &[Field] = &[
+impl Azure {
+    pub const KEY: Azure = Azure {
+        service_principal: false,
+    };
+    pub const SERVICE_PRINCIPAL: Azure = Azure {
+        service_principal: true,
+    };
+
+    fn uri_scheme(&self) -> &'static str {
+        if self.service_principal {
+            "azure-spi"
+        } else {
+            "azure-blob"
+        }
+    }
+}
+
+/// Every field of `azure`, both roles; [`Azure::fields`] picks the ones that apply.
+const FIELDS: &[Field] = &[
     Field::both("container", FieldDefault::Null),
     Field::both("prefix", FieldDefault::Null),
     Field::both("regex_filter", FieldDefault::Null),
@@ -32,16 +55,34 @@ const IMPORT_FIELDS: &[Field] = &[
     Field::import("presign", FieldDefault::Bool(true)),
     Field::import("presign_ttl", FieldDefault::Int(1)),
     Field::import("recursive_scan", FieldDefault::Bool(false)),
-];
-const EXPORT_FIELDS: &[Field] = &[
-    Field::both("container", FieldDefault::Null),
-    Field::both("prefix", FieldDefault::Null),
-    Field::both("regex_filter", FieldDefault::Null),
-    Field::both("use_blob_urls", FieldDefault::Bool(false)),
-    Field::secret("account_name"),
-    Field::secret("account_key"),
     Field::export("can_delete_objects", FieldDefault::Null),
 ];
+/// What `azure_spi` has instead of `account_key`.
+const SERVICE_PRINCIPAL_FIELDS: &[Field] = &[
+    Field::both("tenant_id", FieldDefault::Null),
+    Field::both("client_id", FieldDefault::Null),
+    Field::secret("client_secret"),
+];
+
+/// `[azure import, azure export, azure_spi import, azure_spi export]`.
+static FIELD_LISTS: LazyLock<[Vec<Field>; 4]> = LazyLock::new(|| {
+    let pick = |service_principal: bool, role: StorageRole| -> Vec<Field> {
+        let own = if service_principal {
+            SERVICE_PRINCIPAL_FIELDS
+        } else {
+            &[]
+        };
+        let all = FIELDS.iter().chain(own);
+        let all = all.filter(|f| !(service_principal && f.name == "account_key"));
+        all.filter(|f| f.applies_to(role)).copied().collect()
+    };
+    [
+        pick(false, StorageRole::Import),
+        pick(false, StorageRole::Export),
+        pick(true, StorageRole::Import),
+        pick(true, StorageRole::Export),
+    ]
+});
 
 fn container(settings: &Map<String, Value>) -> &str {
     str_setting(settings, "container").unwrap_or_default()
@@ -53,20 +94,55 @@ fn setting_or_env(settings: &Map<String, Value>, field: &str, variable: &str) ->
         .or_else(|| std::env::var(variable).ok().filter(|v| !v.is_empty()))
 }
 
-fn backend(settings: &Map<String, Value>) -> Result<AzureBackend, SettingsError> {
-    let name = setting_or_env(settings, "account_name", "AZURE_BLOB_ACCOUNT_NAME");
+fn missing(what: &str) -> SettingsError {
+    SettingsError::Connection(format!(
+        "{what} required: set it on the storage, or AZURE_BLOB_ACCOUNT_NAME / AZURE_BLOB_ACCOUNT_KEY on the server"
+    ))
+}
+
+fn backend(
+    settings: &Map<String, Value>,
+    service_principal: bool,
+) -> Result<AzureBackend, SettingsError> {
+    let name = setting_or_env(settings, "account_name", "AZURE_BLOB_ACCOUNT_NAME")
+        .ok_or_else(|| missing("The account name is"))?;
     let key = setting_or_env(settings, "account_key", "AZURE_BLOB_ACCOUNT_KEY");
-    let (Some(name), Some(key)) = (name, key) else {
-        return Err(SettingsError::Connection(
-            "Azure account name and key are required: set account_name and account_key, or AZURE_BLOB_ACCOUNT_NAME and AZURE_BLOB_ACCOUNT_KEY on the server".into(),
-        ));
+    let auth = if service_principal {
+        AzureAuth::ServicePrincipal {
+            tenant_id: str_setting(settings, "tenant_id").unwrap_or_default(),
+            client_id: str_setting(settings, "client_id").unwrap_or_default(),
+            client_secret: str_setting(settings, "client_secret").unwrap_or_default(),
+            authority_host: None,
+        }
+    } else {
+        AzureAuth::AccountKey(
+            key.as_deref()
+                .ok_or_else(|| missing("The account key is"))?,
+        )
+    };
+    let authority = std::env::var("LABELSYNC_AZURE_AUTHORITY_HOST")
+        .ok()
+        .filter(|h| !h.is_empty());
+    let auth = match auth {
+        AzureAuth::ServicePrincipal {
+            tenant_id,
+            client_id,
+            client_secret,
+            ..
+        } => AzureAuth::ServicePrincipal {
+            tenant_id,
+            client_id,
+            client_secret,
+            authority_host: authority.as_deref(),
+        },
+        other => other,
     };
     let endpoint = std::env::var("LABELSYNC_AZURE_BLOB_ENDPOINT")
         .ok()
         .filter(|e| !e.is_empty());
     let target = ContainerTarget {
         account_name: &name,
-        account_key: &key,
+        auth,
         container: container(settings),
         endpoint: endpoint.as_deref(),
     };
@@ -77,18 +153,25 @@ fn backend(settings: &Map<String, Value>) -> Result<AzureBackend, SettingsError>
 #[async_trait]
 impl StorageType for Azure {
     fn slug(&self) -> &'static str {
-        "azure"
+        if self.service_principal {
+            "azure_spi"
+        } else {
+            "azure"
+        }
     }
 
     fn title(&self) -> &'static str {
-        "Microsoft Azure"
+        if self.service_principal {
+            "Microsoft Azure (service principal)"
+        } else {
+            "Microsoft Azure"
+        }
     }
 
     fn fields(&self, role: StorageRole) -> &'static [Field] {
-        match role {
-            StorageRole::Import => IMPORT_FIELDS,
-            StorageRole::Export => EXPORT_FIELDS,
-        }
+        let index =
+            usize::from(self.service_principal) * 2 + usize::from(role == StorageRole::Export);
+        &FIELD_LISTS[index]
     }
 
     fn form_layout(&self, role: StorageRole) -> Value {
@@ -97,9 +180,17 @@ impl StorageType for Azure {
                 {"type": "text", "name": "title", "label": "Storage Title"},
                 {"type": "text", "name": "container", "label": "Container Name", "required": true},
                 {"type": "text", "name": "prefix", "label": "Container Prefix"}]}),
-            json!({"columnCount": 2, "fields": [
-                {"type": "password", "name": "account_name", "label": "Account Name", "protectedValue": true},
-                {"type": "password", "name": "account_key", "label": "Account Key", "protectedValue": true}]}),
+            if self.service_principal {
+                json!({"columnCount": 4, "fields": [
+                    {"type": "password", "name": "account_name", "label": "Account Name", "protectedValue": true},
+                    {"type": "text", "name": "tenant_id", "label": "Tenant ID", "required": true},
+                    {"type": "text", "name": "client_id", "label": "Client ID", "required": true},
+                    {"type": "password", "name": "client_secret", "label": "Client Secret", "protectedValue": true}]})
+            } else {
+                json!({"columnCount": 2, "fields": [
+                    {"type": "password", "name": "account_name", "label": "Account Name", "protectedValue": true},
+                    {"type": "password", "name": "account_key", "label": "Account Key", "protectedValue": true}]})
+            },
         ];
         rows.push(match role {
             StorageRole::Import => json!({"columnCount": 1, "fields": [
@@ -122,6 +213,13 @@ impl StorageType for Azure {
         if str_setting(settings, "container").is_none() {
             return Err(SettingsError::field("container", "This field is required."));
         }
+        if self.service_principal {
+            for name in ["tenant_id", "client_id"] {
+                if str_setting(settings, name).is_none() {
+                    return Err(SettingsError::field(name, "This field is required."));
+                }
+            }
+        }
         compile_regex_filter(str_setting(settings, "regex_filter"))?;
         bucket::check_presign_ttl(settings)?;
         Ok(())
@@ -133,7 +231,7 @@ impl StorageType for Azure {
         settings: &Map<String, Value>,
         _env: &Settings,
     ) -> Result<(), SettingsError> {
-        let backend = backend(settings)?;
+        let backend = backend(settings, self.service_principal)?;
         let prefix = str_setting(settings, "prefix").unwrap_or_default();
         let name = container(settings);
         let failure = match bucket::probe(&backend, role, prefix).await {
@@ -141,10 +239,17 @@ impl StorageType for Azure {
             Err(failure) => failure,
         };
         Err(SettingsError::Connection(match failure {
-            ProbeFailure::EmptyPrefix => format!("azure-blob://{name}/{prefix} not found."),
+            ProbeFailure::EmptyPrefix => {
+                format!("{}://{name}/{prefix} not found.", self.uri_scheme())
+            }
             ProbeFailure::NotFound => format!("Container not found: {name}"),
             ProbeFailure::Denied(_) => {
-                format!("Cannot access container {name} with this account name and key")
+                let credentials = if self.service_principal {
+                    "this service principal (does it hold Storage Blob Data Reader?)"
+                } else {
+                    "this account name and key"
+                };
+                format!("Cannot access container {name} with {credentials}")
             }
             ProbeFailure::Other(e) => format!("Cannot connect to container {name}: {e}"),
         }))
@@ -155,7 +260,7 @@ impl StorageType for Azure {
         settings: &Map<String, Value>,
         _env: &Settings,
     ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
-        Ok(Arc::new(backend(settings)?))
+        Ok(Arc::new(backend(settings, self.service_principal)?))
     }
 
     fn source(&self, settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError> {
@@ -163,7 +268,7 @@ impl StorageType for Azure {
     }
 
     fn object_uri(&self, settings: &Map<String, Value>, _env: &Settings, key: &str) -> String {
-        format!("azure-blob://{}/{key}", container(settings))
+        format!("{}://{}/{key}", self.uri_scheme(), container(settings))
     }
 
     fn storage_filename(&self, _settings: &Map<String, Value>, key: &str) -> String {
@@ -175,7 +280,7 @@ impl StorageType for Azure {
     }
 
     fn resolve_key(&self, settings: &Map<String, Value>, uri: &str) -> Option<String> {
-        bucket::resolve_key(uri, "azure-blob", container(settings))
+        bucket::resolve_key(uri, self.uri_scheme(), container(settings))
     }
 
     fn presign(&self, settings: &Map<String, Value>) -> Option<Duration> {
