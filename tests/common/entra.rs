@@ -16,8 +16,11 @@ pub const TENANT: &str = "72f988bf-0000-4000-8000-2d7cd011db47";
 pub const CLIENT_ID: &str = "labelsync-app";
 pub const CLIENT_SECRET: &str = "entra-test-secret";
 
+/// One token request: the tenant in its path and its form fields.
+pub type TokenRequest = (String, HashMap<String, String>);
+
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(String, HashMap<String, String>)>>>);
+struct Seen(Arc<Mutex<Vec<TokenRequest>>>);
 
 pub struct TokenService {
     pub url: String,
@@ -37,7 +40,7 @@ impl TokenService {
     }
 
     /// Every request: the tenant in the path and the form fields.
-    pub fn requests(&self) -> Vec<(String, HashMap<String, String>)> {
+    pub fn requests(&self) -> Vec<TokenRequest> {
         self.seen.0.lock().unwrap().clone()
     }
 }
