@@ -8,7 +8,10 @@
 mod common;
 #[path = "common/emulators.rs"]
 mod emulators;
+#[path = "common/google_sts.rs"]
+mod google_sts;
 
+use base64::Engine;
 use common::Server;
 use labelsync::backends::ObjectStore;
 use labelsync::backends::conformance;
@@ -198,4 +201,112 @@ async fn files_sync_then_signed_and_proxied_media_then_export() {
     assert_eq!(status, 201);
     let task = task["id"].as_u64().unwrap();
     common::annotation_export_round_trip(&server, task, &store, "out").await;
+}
+
+/// `gcswif`: the process's AWS identity is exchanged at a stand-in STS for a federated token,
+/// which impersonates the service account; the bucket is then read with that token and URLs are
+/// signed through `signBlob`. fake-gcs-server accepts any token, so what the storage calls prove
+/// is that the exchange happened first, with the right requests.
+#[tokio::test]
+async fn workload_identity_federation_exchanges_an_aws_identity() {
+    let google = google_sts::GoogleStandIn::start().await;
+    let name = bucket().await;
+    backend(&name)
+        .put("img/a.jpg", "jpeg bytes of a".into())
+        .await
+        .unwrap();
+    let sts_url = format!("{}/v1/token", google.url);
+    let server = Server::start_with(&[
+        ("STORAGE_EMULATOR_HOST", endpoint()),
+        ("LABELSYNC_GOOGLE_STS_URL", sts_url.as_str()),
+        ("LABELSYNC_GOOGLE_IAM_URL", google.url.as_str()),
+        ("AWS_ACCESS_KEY_ID", "AKIAWIFIDENTITY00001"),
+        ("AWS_SECRET_ACCESS_KEY", "wif-secret"),
+        ("AWS_REGION", "us-east-1"),
+    ]);
+    let project = server.project().await;
+    let mut fields = json!({"project": project, "bucket": name, "prefix": "img", "use_blob_urls": true,
+        "google_project_number": "123456789012", "google_service_account_email": CLIENT_EMAIL,
+        "google_wif_pool_id": "aws-pool", "google_wif_provider_id": "aws-provider"});
+    let mut missing = fields.clone();
+    missing["google_wif_pool_id"] = Value::Null;
+    let (status, reply) = server.post_json("/api/storages/gcswif", missing).await;
+    assert_eq!(
+        (
+            status,
+            reply["validation_errors"]["google_wif_pool_id"][0].as_str()
+        ),
+        (400, Some("This field is required."))
+    );
+
+    let (status, storage) = server
+        .post_json("/api/storages/gcswif", fields.take())
+        .await;
+    assert_eq!(status, 201, "{storage}");
+    let done = server
+        .sync(&format!("/api/storages/gcswif/{}", storage["id"]))
+        .await;
+    assert_eq!(done["last_sync_count"], 1, "{done}");
+    let seen = google.seen();
+    let exchange = seen.exchanges.first().expect("a token exchange at STS");
+    assert_eq!(
+        exchange["audience"],
+        "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/aws-pool/providers/aws-provider"
+    );
+    // The subject token is a URL-encoded, SigV4-signed GetCallerIdentity request description.
+    let subject =
+        percent_encoding::percent_decode_str(&exchange["subject_token"]).decode_utf8_lossy();
+    let subject: Value = serde_json::from_str(&subject).expect("subject token JSON");
+    assert!(
+        subject["url"]
+            .as_str()
+            .unwrap()
+            .contains("Action=GetCallerIdentity"),
+        "{subject}"
+    );
+    let headers = subject["headers"].to_string();
+    assert!(
+        headers.contains("Credential=AKIAWIFIDENTITY00001/")
+            && headers.contains("x-goog-cloud-target-resource"),
+        "{subject}"
+    );
+    let (call, bearer, _) = &seen.iam_calls[0];
+    assert_eq!(
+        (call.as_str(), bearer.as_str()),
+        (
+            format!("{CLIENT_EMAIL}:generateAccessToken").as_str(),
+            google_sts::FEDERATED_TOKEN
+        )
+    );
+
+    let task = server.tasks(project).await.remove(0);
+    let resolved = server
+        .get_redirect(task["data"]["image"].as_str().unwrap())
+        .await;
+    let location = resolved.headers()["location"].to_str().unwrap().to_owned();
+    let hex_signature: String = google_sts::SIGNATURE
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        location.contains(&format!("X-Goog-Signature={hex_signature}")),
+        "{location}"
+    );
+    let sign = google
+        .seen()
+        .iam_calls
+        .into_iter()
+        .find(|(c, _, _)| c.ends_with(":signBlob"))
+        .expect("signBlob");
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(sign.2["payload"].as_str().unwrap())
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&payload).starts_with("GOOG4-RSA-SHA256\n"),
+        "the V4 string to sign"
+    );
+    assert_eq!(
+        reqwest::get(&location).await.unwrap().text().await.unwrap(),
+        "jpeg bytes of a"
+    );
 }

@@ -25,11 +25,13 @@ use super::{
     BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore, Presigner,
 };
 
-/// What signs URLs: the service account's email and its PEM private key.
+/// What signs URLs: a service account's email and its PEM private key, or the IAM `signBlob`
+/// call (for identities without a key, such as Workload Identity Federation).
 #[derive(Clone)]
 pub struct UrlSigner {
     pub client_email: String,
-    pub private_key_pem: String,
+    /// `None`: sign through IAM.
+    pub private_key_pem: Option<String>,
     /// `Some(host:port)` when signed URLs must point at an emulator over plain HTTP.
     pub emulator_host: Option<String>,
 }
@@ -43,6 +45,14 @@ pub enum ClientSource {
     CredentialsJson(String),
     /// Application default credentials (`GOOGLE_APPLICATION_CREDENTIALS`, metadata server).
     ApplicationDefault,
+    /// An `external_account` (Workload Identity Federation) document; its token and
+    /// impersonation URLs are in it. `storage_endpoint` replaces Google's (an emulator),
+    /// `iam_endpoint` is where `signBlob` goes.
+    ExternalAccount {
+        json: String,
+        storage_endpoint: Option<String>,
+        iam_endpoint: String,
+    },
 }
 
 pub struct GcsBackend {
@@ -72,31 +82,8 @@ impl GcsBackend {
 
     /// The API client, built on first use (loading credentials is async).
     async fn client(&self) -> Result<&Client, BackendError> {
-        self.client
-            .get_or_try_init(|| async {
-                let config = match &self.source {
-                    ClientSource::Emulator(endpoint) => ClientConfig {
-                        storage_endpoint: endpoint.clone(),
-                        ..ClientConfig::default()
-                    }
-                    .anonymous(),
-                    ClientSource::CredentialsJson(json) => {
-                        let file = CredentialsFile::new_from_str(json)
-                            .await
-                            .map_err(auth_error)?;
-                        ClientConfig::default()
-                            .with_credentials(file)
-                            .await
-                            .map_err(auth_error)?
-                    }
-                    ClientSource::ApplicationDefault => ClientConfig::default()
-                        .with_auth()
-                        .await
-                        .map_err(auth_error)?,
-                };
-                Ok(Client::new(config))
-            })
-            .await
+        let config = || async { Ok::<_, BackendError>(Client::new(config(&self.source).await?)) };
+        self.client.get_or_try_init(config).await
     }
 
     fn object_request(&self, key: &str) -> GetObjectRequest {
@@ -106,6 +93,47 @@ impl GcsBackend {
             ..Default::default()
         }
     }
+}
+
+/// The client configuration a source describes.
+async fn config(source: &ClientSource) -> Result<ClientConfig, BackendError> {
+    let config = match source {
+        ClientSource::Emulator(endpoint) => ClientConfig {
+            storage_endpoint: endpoint.clone(),
+            ..ClientConfig::default()
+        }
+        .anonymous(),
+        ClientSource::CredentialsJson(json) => {
+            let file = CredentialsFile::new_from_str(json)
+                .await
+                .map_err(auth_error)?;
+            let config = ClientConfig::default().with_credentials(file).await;
+            config.map_err(auth_error)?
+        }
+        ClientSource::ApplicationDefault => ClientConfig::default()
+            .with_auth()
+            .await
+            .map_err(auth_error)?,
+        ClientSource::ExternalAccount {
+            json,
+            storage_endpoint,
+            iam_endpoint,
+        } => {
+            let file = CredentialsFile::new_from_str(json)
+                .await
+                .map_err(auth_error)?;
+            let defaults = ClientConfig::default();
+            let config = ClientConfig {
+                storage_endpoint: storage_endpoint
+                    .clone()
+                    .unwrap_or_else(|| defaults.storage_endpoint.clone()),
+                service_account_endpoint: iam_endpoint.clone(),
+                ..defaults
+            };
+            config.with_credentials(file).await.map_err(auth_error)?
+        }
+    };
+    Ok(config)
 }
 
 fn auth_error(error: google_cloud_auth::error::Error) -> BackendError {
@@ -290,7 +318,10 @@ impl Presigner for GcsBackend {
             options.style = Box::new(EmulatorStyle(host.clone()));
             options.insecure = true;
         }
-        let sign_by = SignBy::PrivateKey(signer.private_key_pem.clone().into_bytes());
+        let sign_by = match &signer.private_key_pem {
+            Some(pem) => SignBy::PrivateKey(pem.clone().into_bytes()),
+            None => SignBy::SignBytes,
+        };
         let email = Some(signer.client_email.clone());
         let signed = self
             .client()

@@ -3,10 +3,11 @@
 //! credentials; V4 signed URLs need a service-account private key. The operator's
 //! `STORAGE_EMULATOR_HOST` (Google's own variable) points every GCS storage at an emulator.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use super::bucket::ProbeFailure;
+use super::gcs_wif;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
@@ -19,9 +20,19 @@ use crate::backends::gcs::{ClientSource, GcsBackend, UrlSigner};
 use crate::config::Settings;
 use crate::model::{AnnotationId, StorageRole};
 
-pub struct Gcs;
+/// `gcs` (service-account key or application default credentials) and `gcswif` (Workload
+/// Identity Federation from an AWS identity).
+pub struct Gcs {
+    federated: bool,
+}
 
-const IMPORT_FIELDS: &[Field] = &[
+impl Gcs {
+    pub const SERVICE_ACCOUNT: Gcs = Gcs { federated: false };
+    pub const FEDERATED: Gcs = Gcs { federated: true };
+}
+
+/// Every field of `gcs`, both roles; [`Gcs::fields`] picks the ones that apply.
+const FIELDS: &[Field] = &[
     Field::both("bucket", FieldDefault::Null),
     Field::both("prefix", FieldDefault::Null),
     Field::both("regex_filter", FieldDefault::Null),
@@ -31,16 +42,29 @@ const IMPORT_FIELDS: &[Field] = &[
     Field::import("presign", FieldDefault::Bool(true)),
     Field::import("presign_ttl", FieldDefault::Int(1)),
     Field::import("recursive_scan", FieldDefault::Bool(false)),
-];
-const EXPORT_FIELDS: &[Field] = &[
-    Field::both("bucket", FieldDefault::Null),
-    Field::both("prefix", FieldDefault::Null),
-    Field::both("regex_filter", FieldDefault::Null),
-    Field::both("use_blob_urls", FieldDefault::Bool(false)),
-    Field::secret("google_application_credentials"),
-    Field::both("google_project_id", FieldDefault::Null),
     Field::export("can_delete_objects", FieldDefault::Null),
 ];
+const WIF_FIELDS: &[Field] = &[
+    Field::both(gcs_wif::FIELD_NAMES[0], FieldDefault::Null),
+    Field::both(gcs_wif::FIELD_NAMES[1], FieldDefault::Null),
+    Field::both(gcs_wif::FIELD_NAMES[2], FieldDefault::Null),
+    Field::both(gcs_wif::FIELD_NAMES[3], FieldDefault::Null),
+];
+
+/// `[gcs import, gcs export, gcswif import, gcswif export]`.
+static FIELD_LISTS: LazyLock<[Vec<Field>; 4]> = LazyLock::new(|| {
+    let pick = |federated: bool, role: StorageRole| -> Vec<Field> {
+        let own = if federated { WIF_FIELDS } else { &[] };
+        let all = FIELDS.iter().chain(own);
+        all.filter(|f| f.applies_to(role)).copied().collect()
+    };
+    [
+        pick(false, StorageRole::Import),
+        pick(false, StorageRole::Export),
+        pick(true, StorageRole::Import),
+        pick(true, StorageRole::Export),
+    ]
+});
 
 fn bucket_name(settings: &Map<String, Value>) -> &str {
     str_setting(settings, "bucket").unwrap_or_default()
@@ -73,13 +97,29 @@ fn credentials(settings: &Map<String, Value>) -> Result<Option<Value>, SettingsE
     })
 }
 
-fn backend(settings: &Map<String, Value>) -> Result<GcsBackend, SettingsError> {
-    let parsed = credentials(settings)?;
+/// The emulator's `host:port`, which signed URLs then name.
+fn emulator_host(emulator: Option<&str>) -> Option<String> {
+    emulator.map(|e| e.split_once("://").map_or(e, |(_, host)| host).to_owned())
+}
+
+fn backend(settings: &Map<String, Value>, federated: bool) -> Result<GcsBackend, SettingsError> {
     let emulator = emulator();
-    let source = match (
-        &emulator,
-        str_setting(settings, "google_application_credentials"),
-    ) {
+    if federated {
+        let source = ClientSource::ExternalAccount {
+            json: gcs_wif::external_account(settings),
+            storage_endpoint: emulator.clone(),
+            iam_endpoint: gcs_wif::iam_endpoint(),
+        };
+        let signer = UrlSigner {
+            client_email: gcs_wif::service_account(settings).to_owned(),
+            private_key_pem: None,
+            emulator_host: emulator_host(emulator.as_deref()),
+        };
+        return Ok(GcsBackend::new(source, bucket_name(settings), Some(signer)));
+    }
+    let parsed = credentials(settings)?;
+    let json = str_setting(settings, "google_application_credentials");
+    let source = match (&emulator, json) {
         (Some(endpoint), _) => ClientSource::Emulator(endpoint.clone()),
         (None, Some(json)) => ClientSource::CredentialsJson(json.to_owned()),
         (None, None) => ClientSource::ApplicationDefault,
@@ -87,10 +127,8 @@ fn backend(settings: &Map<String, Value>) -> Result<GcsBackend, SettingsError> {
     let signer = parsed.as_ref().and_then(|c| {
         Some(UrlSigner {
             client_email: c.get("client_email")?.as_str()?.to_owned(),
-            private_key_pem: c.get("private_key")?.as_str()?.to_owned(),
-            emulator_host: emulator
-                .as_deref()
-                .map(|e| e.split_once("://").map_or(e, |(_, h)| h).to_owned()),
+            private_key_pem: Some(c.get("private_key")?.as_str()?.to_owned()),
+            emulator_host: emulator_host(emulator.as_deref()),
         })
     });
     Ok(GcsBackend::new(source, bucket_name(settings), signer))
@@ -99,18 +137,20 @@ fn backend(settings: &Map<String, Value>) -> Result<GcsBackend, SettingsError> {
 #[async_trait]
 impl StorageType for Gcs {
     fn slug(&self) -> &'static str {
-        "gcs"
+        if self.federated { "gcswif" } else { "gcs" }
     }
 
     fn title(&self) -> &'static str {
-        "Google Cloud Storage"
+        if self.federated {
+            "Google Cloud Storage (Workload Identity Federation)"
+        } else {
+            "Google Cloud Storage"
+        }
     }
 
     fn fields(&self, role: StorageRole) -> &'static [Field] {
-        match role {
-            StorageRole::Import => IMPORT_FIELDS,
-            StorageRole::Export => EXPORT_FIELDS,
-        }
+        let index = usize::from(self.federated) * 2 + usize::from(role == StorageRole::Export);
+        &FIELD_LISTS[index]
     }
 
     fn form_layout(&self, role: StorageRole) -> Value {
@@ -124,6 +164,13 @@ impl StorageType for Gcs {
                  "label": "Google Application Credentials", "protectedValue": true},
                 {"type": "text", "name": "google_project_id", "label": "Google Project ID"}]}),
         ];
+        if self.federated {
+            rows.push(json!({"columnCount": 4, "fields": [
+                {"type": "text", "name": "google_project_number", "label": "Project Number", "required": true},
+                {"type": "text", "name": "google_service_account_email", "label": "Service Account Email", "required": true},
+                {"type": "text", "name": "google_wif_pool_id", "label": "Workload Identity Pool ID", "required": true},
+                {"type": "text", "name": "google_wif_provider_id", "label": "Provider ID", "required": true}]}));
+        }
         rows.push(match role {
             StorageRole::Import => json!({"columnCount": 1, "fields": [
                 {"type": "text", "name": "regex_filter", "label": "File Filter Regex"},
@@ -146,6 +193,9 @@ impl StorageType for Gcs {
             return Err(SettingsError::field("bucket", "This field is required."));
         }
         credentials(settings)?;
+        if self.federated {
+            gcs_wif::check(settings)?;
+        }
         compile_regex_filter(str_setting(settings, "regex_filter"))?;
         bucket::check_presign_ttl(settings)?;
         Ok(())
@@ -157,7 +207,7 @@ impl StorageType for Gcs {
         settings: &Map<String, Value>,
         _env: &Settings,
     ) -> Result<(), SettingsError> {
-        let backend = backend(settings)?;
+        let backend = backend(settings, self.federated)?;
         let prefix = str_setting(settings, "prefix").unwrap_or_default();
         let name = bucket_name(settings);
         let failure = match bucket::probe(&backend, role, prefix).await {
@@ -181,7 +231,7 @@ impl StorageType for Gcs {
         settings: &Map<String, Value>,
         _env: &Settings,
     ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
-        Ok(Arc::new(backend(settings)?))
+        Ok(Arc::new(backend(settings, self.federated)?))
     }
 
     fn source(&self, settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError> {
@@ -220,7 +270,9 @@ mod tests {
     #[test]
     fn credentials_must_be_json_and_uris_name_the_bucket() {
         let mut bad = settings(json!({"bucket": "b", "google_application_credentials": "Test"}));
-        let error = Gcs.normalize(StorageRole::Import, &mut bad).unwrap_err();
+        let error = Gcs::SERVICE_ACCOUNT
+            .normalize(StorageRole::Import, &mut bad)
+            .unwrap_err();
         assert!(
             error
                 .to_string()
@@ -229,10 +281,15 @@ mod tests {
         );
         let s = settings(json!({"bucket": "b", "prefix": "in"}));
         assert_eq!(
-            Gcs.resolve_key(&s, "gs://b/in/x.jpg").as_deref(),
+            Gcs::SERVICE_ACCOUNT
+                .resolve_key(&s, "gs://b/in/x.jpg")
+                .as_deref(),
             Some("in/x.jpg")
         );
-        assert_eq!(Gcs.resolve_key(&s, "s3://b/in/x.jpg"), None);
-        assert_eq!(Gcs.export_key(&s, 3), "in/3");
+        assert_eq!(
+            Gcs::SERVICE_ACCOUNT.resolve_key(&s, "s3://b/in/x.jpg"),
+            None
+        );
+        assert_eq!(Gcs::SERVICE_ACCOUNT.export_key(&s, 3), "in/3");
     }
 }

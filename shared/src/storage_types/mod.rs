@@ -8,6 +8,7 @@ pub mod bucket;
 pub mod databricks;
 mod fields;
 pub mod gcs;
+mod gcs_wif;
 pub mod localfiles;
 pub mod redis;
 pub mod s3;
@@ -144,7 +145,8 @@ pub fn all() -> &'static [&'static dyn StorageType] {
     &[
         &s3::S3::KEYS,
         &s3::S3::ROLE,
-        &gcs::Gcs,
+        &gcs::Gcs::SERVICE_ACCOUNT,
+        &gcs::Gcs::FEDERATED,
         &azure::Azure::KEY,
         &azure::Azure::SERVICE_PRINCIPAL,
         &redis::Redis,
