@@ -15,6 +15,7 @@ use object_store::{GetOptions, GetRange, ObjectStore as _, ObjectStoreExt as _, 
 
 use super::{
     BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore, Presigner,
+    served_range,
 };
 
 /// How requests are authorized.
@@ -136,6 +137,28 @@ fn classify(operation: &'static str, key: &str, error: object_store::Error) -> B
     }
 }
 
+impl AzureBackend {
+    /// After a ranged read failed: an empty range of an empty blob, the range error, or the
+    /// read's own error.
+    async fn unreadable_range(
+        &self,
+        key: &str,
+        range: Option<ByteRange>,
+        error: object_store::Error,
+    ) -> Result<GetResult, BackendError> {
+        let meta = self.head(key).await?;
+        match served_range(key, meta.size, range) {
+            Ok(served) if served.is_empty() => Ok(GetResult {
+                meta,
+                range: served,
+                body: Box::pin(futures::stream::empty()),
+            }),
+            Ok(_) => Err(classify("get", key, error)),
+            Err(invalid) => Err(invalid),
+        }
+    }
+}
+
 fn meta(object: &object_store::ObjectMeta) -> ObjectMeta {
     ObjectMeta {
         key: object.location.to_string(),
@@ -203,34 +226,27 @@ impl ObjectStore for AzureBackend {
         Ok(meta(&found.map_err(|e| classify("head", key, e))?))
     }
 
+    /// One request: the blob service reports the object and clamps the range. Only a refused
+    /// range costs a `head`, to tell an empty read from one past the end.
     async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<GetResult, BackendError> {
-        let meta = self.head(key).await?;
-        let size = meta.size;
-        let served = match range {
-            None => 0..size,
-            Some(r) if r.start >= size && !(size == 0 && r.start == 0) => {
-                return Err(BackendError::InvalidRange {
-                    key: key.to_owned(),
-                    start: r.start,
-                    size,
-                });
-            }
-            Some(r) => r.start..r.end.map_or(size, |e| (e + 1).min(size)),
-        };
-        if served.is_empty() {
-            let body = futures::stream::empty();
-            return Ok(GetResult {
-                meta,
-                range: served,
-                body: Box::pin(body),
-            });
-        }
+        let wanted = range.map(|r| match r.end {
+            Some(end) => GetRange::Bounded(r.start..end.saturating_add(1)),
+            None => GetRange::Offset(r.start),
+        });
         let options = GetOptions {
-            range: Some(GetRange::Bounded(served.clone())),
+            range: wanted,
             ..GetOptions::default()
         };
-        let got = self.store.get_opts(&Path::from(key), options).await;
-        let got = got.map_err(|e| classify("get", key, e))?;
+        let got = match self.store.get_opts(&Path::from(key), options).await {
+            Ok(got) => got,
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(BackendError::NotFound {
+                    key: key.to_owned(),
+                });
+            }
+            Err(error) => return self.unreadable_range(key, range, error).await,
+        };
+        let (meta, served) = (meta(&got.meta), got.range.clone());
         let owned = key.to_owned();
         let body = got
             .into_stream()

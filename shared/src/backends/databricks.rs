@@ -18,7 +18,10 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::{Method, StatusCode, header};
 use serde::Deserialize;
 
-use super::{BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore};
+use super::{
+    BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore,
+    served_range,
+};
 
 /// Bytes escaped in a path segment.
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -272,6 +275,38 @@ fn entry_meta(key: String, entry: &DirectoryEntry) -> ObjectMeta {
     }
 }
 
+/// The half-open range a 206's `Content-Range: bytes a-b/size` names.
+fn served_by(headers: &header::HeaderMap) -> Option<std::ops::Range<u64>> {
+    let value = headers.get(header::CONTENT_RANGE)?.to_str().ok()?;
+    let (span, _) = value.strip_prefix("bytes ")?.split_once('/')?;
+    let (start, end) = span.split_once('-')?;
+    Some(start.parse().ok()?..end.parse::<u64>().ok()? + 1)
+}
+
+impl DatabricksBackend {
+    /// After a 416: an empty range of an empty file, else the range error with the real size.
+    async fn unservable(
+        &self,
+        key: &str,
+        range: Option<ByteRange>,
+    ) -> Result<GetResult, BackendError> {
+        let meta = self.head(key).await?;
+        let served = served_range(key, meta.size, range)?;
+        if !served.is_empty() {
+            return Err(BackendError::Service {
+                operation: "ranged read",
+                source: format!("{key}: the server refused {range:?} of {} bytes", meta.size)
+                    .into(),
+            });
+        }
+        Ok(GetResult {
+            meta,
+            range: served,
+            body: Box::pin(futures::stream::empty()),
+        })
+    }
+}
+
 fn header_meta(key: &str, headers: &header::HeaderMap) -> ObjectMeta {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let last_modified = text(header::LAST_MODIFIED)
@@ -320,35 +355,27 @@ impl ObjectStore for DatabricksBackend {
         Ok(header_meta(key, response.headers()))
     }
 
+    /// One request: the response's headers say what the object is and which bytes came. Only a
+    /// refused range (416) costs a `head`, to tell an empty read from one past the end.
     async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<GetResult, BackendError> {
-        let meta = self.head(key).await?;
-        let size = meta.size;
-        let range = match range {
-            None => 0..size,
-            Some(r) if r.start >= size && !(size == 0 && r.start == 0) => {
-                return Err(BackendError::InvalidRange {
-                    key: key.to_owned(),
-                    start: r.start,
-                    size,
-                });
-            }
-            Some(r) => r.start..r.end.map_or(size, |e| (e + 1).min(size)),
-        };
         let mut request = self.request(Method::GET, self.url("files", key));
-        let partial = range.start < range.end && range != (0..size);
-        if partial {
-            let header = format!("bytes={}-{}", range.start, range.end - 1);
-            request = request.header(header::RANGE, header);
+        if let Some(r) = range {
+            let end = r.end.map(|e| e.to_string()).unwrap_or_default();
+            request = request.header(header::RANGE, format!("bytes={}-{end}", r.start));
         }
-        let response = self.send(request, "get", key).await?;
-        if partial && response.status() != StatusCode::PARTIAL_CONTENT {
+        let response = match self.send(request, "get", key).await {
+            Err(BackendError::InvalidRange { .. }) => return self.unservable(key, range).await,
+            other => other?,
+        };
+        let meta = header_meta(key, response.headers());
+        let served = match served_by(response.headers()) {
+            Some(served) => served,
+            None => 0..meta.size,
+        };
+        if served != served_range(key, meta.size, range)? {
             return Err(BackendError::Service {
                 operation: "ranged read",
-                source: format!(
-                    "{key}: the server answered {} to a Range request",
-                    response.status()
-                )
-                .into(),
+                source: format!("{key}: the server sent bytes {served:?} for {range:?}").into(),
             });
         }
         let owned_key = key.to_owned();
@@ -360,7 +387,7 @@ impl ObjectStore for DatabricksBackend {
             });
         Ok(GetResult {
             meta,
-            range,
+            range: served,
             body: Box::pin(body),
         })
     }

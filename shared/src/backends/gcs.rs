@@ -23,6 +23,7 @@ use tokio::sync::OnceCell;
 
 use super::{
     BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore, Presigner,
+    served_range,
 };
 
 /// What signs URLs: a service account's email and its PEM private key, or the IAM `signBlob`
@@ -211,17 +212,7 @@ impl ObjectStore for GcsBackend {
     async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<GetResult, BackendError> {
         let meta = self.head(key).await?;
         let size = meta.size;
-        let served = match range {
-            None => 0..size,
-            Some(r) if r.start >= size && !(size == 0 && r.start == 0) => {
-                return Err(BackendError::InvalidRange {
-                    key: key.to_owned(),
-                    start: r.start,
-                    size,
-                });
-            }
-            Some(r) => r.start..r.end.map_or(size, |e| (e + 1).min(size)),
-        };
+        let served = served_range(key, size, range)?;
         let body: futures::stream::BoxStream<'static, Result<Bytes, BackendError>> =
             if served.is_empty() {
                 Box::pin(futures::stream::empty())

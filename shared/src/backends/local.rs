@@ -18,7 +18,10 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::{BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore};
+use super::{
+    BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore,
+    served_range,
+};
 
 /// Directories whose sorted listing is kept.
 const CACHED_DIRECTORIES: usize = 4;
@@ -134,17 +137,7 @@ impl ObjectStore for LocalBackend {
         let path = self.path_of(key)?;
         let meta = meta_of(key, &file_metadata(&path, key).await?);
         let size = meta.size;
-        let served = match range {
-            None => 0..size,
-            Some(r) if r.start >= size && !(size == 0 && r.start == 0) => {
-                return Err(BackendError::InvalidRange {
-                    key: key.to_owned(),
-                    start: r.start,
-                    size,
-                });
-            }
-            Some(r) => r.start..r.end.map_or(size, |e| e.saturating_add(1).min(size)),
-        };
+        let served = served_range(key, size, range)?;
         let mut file = tokio::fs::File::open(&path)
             .await
             .map_err(|e| io_error("open", key, e))?;

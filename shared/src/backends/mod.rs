@@ -63,6 +63,27 @@ pub struct ByteRange {
     pub end: Option<u64>,
 }
 
+/// The half-open byte range a read of `key` (`size` bytes) serves: the whole object without a
+/// range; else `start..=end` clamped to the object. A range starting past the end is
+/// [`BackendError::InvalidRange`] (an empty object still serves an empty read from 0).
+pub fn served_range(
+    key: &str,
+    size: u64,
+    range: Option<ByteRange>,
+) -> Result<Range<u64>, BackendError> {
+    match range {
+        None => Ok(0..size),
+        Some(r) if r.start >= size && !(size == 0 && r.start == 0) => {
+            Err(BackendError::InvalidRange {
+                key: key.to_owned(),
+                start: r.start,
+                size,
+            })
+        }
+        Some(r) => Ok(r.start..r.end.map_or(size, |e| e.saturating_add(1).min(size))),
+    }
+}
+
 /// A streaming read: what the object is, which bytes come, and the bytes.
 pub struct GetResult {
     pub meta: ObjectMeta,

@@ -14,7 +14,10 @@ use futures::stream;
 use redis::aio::ConnectionManager;
 use tokio::sync::OnceCell;
 
-use super::{BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore};
+use super::{
+    BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore,
+    served_range,
+};
 
 /// Keys fetched per SCAN call.
 const SCAN_COUNT: usize = 1000;
@@ -219,17 +222,7 @@ impl ObjectStore for RedisBackend {
 
     async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<GetResult, BackendError> {
         let size = self.size(key).await?;
-        let (start, end) = match range {
-            None => (0, size),
-            Some(r) if r.start >= size && !(size == 0 && r.start == 0) => {
-                return Err(BackendError::InvalidRange {
-                    key: key.to_owned(),
-                    start: r.start,
-                    size,
-                });
-            }
-            Some(r) => (r.start, r.end.map_or(size, |e| (e + 1).min(size))),
-        };
+        let std::ops::Range { start, end } = served_range(key, size, range)?;
         let mut connection = self.connection().await?;
         let bytes: Vec<u8> = if start < end {
             redis::cmd("GETRANGE")

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Field, FieldDefault, SettingsError, SourceSpec, StorageType, bucket, compile_regex_filter,
-    str_setting,
+    str_setting, variant_field_lists, variant_index,
 };
 use crate::backends::ObjectStore;
 use crate::backends::azure::{AzureAuth, AzureBackend, ContainerTarget};
@@ -65,24 +65,8 @@ const SERVICE_PRINCIPAL_FIELDS: &[Field] = &[
 ];
 
 /// `[azure import, azure export, azure_spi import, azure_spi export]`.
-static FIELD_LISTS: LazyLock<[Vec<Field>; 4]> = LazyLock::new(|| {
-    let pick = |service_principal: bool, role: StorageRole| -> Vec<Field> {
-        let own = if service_principal {
-            SERVICE_PRINCIPAL_FIELDS
-        } else {
-            &[]
-        };
-        let all = FIELDS.iter().chain(own);
-        let all = all.filter(|f| !(service_principal && f.name == "account_key"));
-        all.filter(|f| f.applies_to(role)).copied().collect()
-    };
-    [
-        pick(false, StorageRole::Import),
-        pick(false, StorageRole::Export),
-        pick(true, StorageRole::Import),
-        pick(true, StorageRole::Export),
-    ]
-});
+static FIELD_LISTS: LazyLock<[Vec<Field>; 4]> =
+    LazyLock::new(|| variant_field_lists(FIELDS, SERVICE_PRINCIPAL_FIELDS, &["account_key"]));
 
 fn container(settings: &Map<String, Value>) -> &str {
     str_setting(settings, "container").unwrap_or_default()
@@ -169,9 +153,7 @@ impl StorageType for Azure {
     }
 
     fn fields(&self, role: StorageRole) -> &'static [Field] {
-        let index =
-            usize::from(self.service_principal) * 2 + usize::from(role == StorageRole::Export);
-        &FIELD_LISTS[index]
+        &FIELD_LISTS[variant_index(self.service_principal, role)]
     }
 
     fn form_layout(&self, role: StorageRole) -> Value {
@@ -192,16 +174,7 @@ impl StorageType for Azure {
                     {"type": "password", "name": "account_key", "label": "Account Key", "protectedValue": true}]})
             },
         ];
-        rows.push(match role {
-            StorageRole::Import => json!({"columnCount": 1, "fields": [
-                {"type": "text", "name": "regex_filter", "label": "File Filter Regex"},
-                {"type": "toggle", "name": "use_blob_urls", "label": "Treat every bucket object as a source file"},
-                {"type": "toggle", "name": "recursive_scan", "label": "Recursive scan"},
-                {"type": "toggle", "name": "presign", "label": "Use pre-signed URLs"},
-                {"type": "counter", "name": "presign_ttl", "label": "Expiration minutes", "min": 1, "value": 15}]}),
-            StorageRole::Export => json!({"columnCount": 1, "fields": [
-                {"type": "toggle", "name": "can_delete_objects", "label": "Can delete objects from storage"}]}),
-        });
+        rows.push(bucket::options_row(role));
         Value::Array(rows)
     }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::{SettingsError, SourceSpec, bool_setting, compile_regex_filter, str_setting};
 use crate::backends::{BackendError, ListRequest, ObjectStore};
@@ -56,6 +56,20 @@ pub fn check_presign_ttl(settings: &Map<String, Value>) -> Result<(), SettingsEr
         ));
     }
     Ok(())
+}
+
+/// The form row of a bucket's import options, or of a target's delete toggle.
+pub fn options_row(role: StorageRole) -> Value {
+    match role {
+        StorageRole::Import => json!({"columnCount": 1, "fields": [
+            {"type": "text", "name": "regex_filter", "label": "File Filter Regex"},
+            {"type": "toggle", "name": "use_blob_urls", "label": "Treat every bucket object as a source file"},
+            {"type": "toggle", "name": "recursive_scan", "label": "Recursive scan"},
+            {"type": "toggle", "name": "presign", "label": "Use pre-signed URLs"},
+            {"type": "counter", "name": "presign_ttl", "label": "Expiration minutes", "min": 1, "value": 15}]}),
+        StorageRole::Export => json!({"columnCount": 1, "fields": [
+            {"type": "toggle", "name": "can_delete_objects", "label": "Can delete objects from storage"}]}),
+    }
 }
 
 /// Why a storage's connection check failed.

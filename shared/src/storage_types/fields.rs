@@ -78,6 +78,33 @@ impl Field {
     }
 }
 
+/// The field lists of a type with two variants (`s3`/`s3s`, `gcs`/`gcswif`, `azure`/`azure_spi`),
+/// indexed by [`variant_index`]: the base type's fields, and the variant's, which adds `extra`
+/// and drops the fields named in `dropped`; each filtered to the role.
+pub fn variant_field_lists(base: &[Field], extra: &[Field], dropped: &[&str]) -> [Vec<Field>; 4] {
+    let pick = |variant: bool, role: StorageRole| -> Vec<Field> {
+        let own = if variant { extra } else { &[] };
+        let kept = base
+            .iter()
+            .filter(|f| !(variant && dropped.contains(&f.name)));
+        kept.chain(own)
+            .filter(|f| f.applies_to(role))
+            .copied()
+            .collect()
+    };
+    [
+        pick(false, StorageRole::Import),
+        pick(false, StorageRole::Export),
+        pick(true, StorageRole::Import),
+        pick(true, StorageRole::Export),
+    ]
+}
+
+/// Where [`variant_field_lists`] keeps the list of a variant and role.
+pub fn variant_index(variant: bool, role: StorageRole) -> usize {
+    usize::from(variant) * 2 + usize::from(role == StorageRole::Export)
+}
+
 /// Fills every field the settings lack with its default.
 pub fn apply_defaults(fields: &[Field], settings: &mut Map<String, Value>) {
     for field in fields {

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Field, FieldDefault, SettingsError, SourceSpec, StorageType, bucket, compile_regex_filter,
-    str_setting,
+    str_setting, variant_field_lists, variant_index,
 };
 use crate::backends::ObjectStore;
 use crate::backends::gcs::{ClientSource, GcsBackend, UrlSigner};
@@ -52,19 +52,8 @@ const WIF_FIELDS: &[Field] = &[
 ];
 
 /// `[gcs import, gcs export, gcswif import, gcswif export]`.
-static FIELD_LISTS: LazyLock<[Vec<Field>; 4]> = LazyLock::new(|| {
-    let pick = |federated: bool, role: StorageRole| -> Vec<Field> {
-        let own = if federated { WIF_FIELDS } else { &[] };
-        let all = FIELDS.iter().chain(own);
-        all.filter(|f| f.applies_to(role)).copied().collect()
-    };
-    [
-        pick(false, StorageRole::Import),
-        pick(false, StorageRole::Export),
-        pick(true, StorageRole::Import),
-        pick(true, StorageRole::Export),
-    ]
-});
+static FIELD_LISTS: LazyLock<[Vec<Field>; 4]> =
+    LazyLock::new(|| variant_field_lists(FIELDS, WIF_FIELDS, &[]));
 
 fn bucket_name(settings: &Map<String, Value>) -> &str {
     str_setting(settings, "bucket").unwrap_or_default()
@@ -149,8 +138,7 @@ impl StorageType for Gcs {
     }
 
     fn fields(&self, role: StorageRole) -> &'static [Field] {
-        let index = usize::from(self.federated) * 2 + usize::from(role == StorageRole::Export);
-        &FIELD_LISTS[index]
+        &FIELD_LISTS[variant_index(self.federated, role)]
     }
 
     fn form_layout(&self, role: StorageRole) -> Value {
@@ -171,16 +159,7 @@ impl StorageType for Gcs {
                 {"type": "text", "name": "google_wif_pool_id", "label": "Workload Identity Pool ID", "required": true},
                 {"type": "text", "name": "google_wif_provider_id", "label": "Provider ID", "required": true}]}));
         }
-        rows.push(match role {
-            StorageRole::Import => json!({"columnCount": 1, "fields": [
-                {"type": "text", "name": "regex_filter", "label": "File Filter Regex"},
-                {"type": "toggle", "name": "use_blob_urls", "label": "Treat every bucket object as a source file"},
-                {"type": "toggle", "name": "recursive_scan", "label": "Recursive scan"},
-                {"type": "toggle", "name": "presign", "label": "Use pre-signed URLs"},
-                {"type": "counter", "name": "presign_ttl", "label": "Expiration minutes", "min": 1, "value": 15}]}),
-            StorageRole::Export => json!({"columnCount": 1, "fields": [
-                {"type": "toggle", "name": "can_delete_objects", "label": "Can delete objects from storage"}]}),
-        });
+        rows.push(bucket::options_row(role));
         Value::Array(rows)
     }
 

@@ -24,7 +24,10 @@ use crate::backends::ObjectStore;
 use crate::config::Settings;
 use crate::model::{AnnotationId, StorageRole};
 
-pub use fields::{Field, FieldDefault, apply_defaults, bool_setting, str_setting};
+pub use fields::{
+    Field, FieldDefault, apply_defaults, bool_setting, str_setting, variant_field_lists,
+    variant_index,
+};
 
 /// A storage's settings are wrong. `Field` errors name the request field; `Connection` errors
 /// are about the storage as a whole (Label Studio's `non_field_errors`).

@@ -15,7 +15,7 @@ use super::bucket::ProbeFailure;
 use super::ssrf::check_endpoint;
 use super::{
     Field, FieldDefault, SettingsError, SourceSpec, StorageType, bucket, compile_regex_filter,
-    str_setting,
+    str_setting, variant_field_lists, variant_index,
 };
 use crate::backends::ObjectStore;
 use crate::backends::s3::{Encryption, S3Backend};
@@ -57,18 +57,8 @@ const ROLE_FIELDS: &[Field] = &[
 ];
 
 /// `[s3 import, s3 export, s3s import, s3s export]`.
-static FIELD_LISTS: LazyLock<[Vec<Field>; 4]> = LazyLock::new(|| {
-    let pick = |lists: &[&[Field]], role: StorageRole| -> Vec<Field> {
-        let all = lists.iter().flat_map(|list| list.iter());
-        all.filter(|f| f.applies_to(role)).copied().collect()
-    };
-    [
-        pick(&[FIELDS], StorageRole::Import),
-        pick(&[FIELDS], StorageRole::Export),
-        pick(&[FIELDS, ROLE_FIELDS], StorageRole::Import),
-        pick(&[FIELDS, ROLE_FIELDS], StorageRole::Export),
-    ]
-});
+static FIELD_LISTS: LazyLock<[Vec<Field>; 4]> =
+    LazyLock::new(|| variant_field_lists(FIELDS, ROLE_FIELDS, &[]));
 
 fn bucket_name(settings: &Map<String, Value>) -> &str {
     str_setting(settings, "bucket").unwrap_or_default()
@@ -175,8 +165,7 @@ impl StorageType for S3 {
     }
 
     fn fields(&self, role: StorageRole) -> &'static [Field] {
-        let index = usize::from(self.assume_role) * 2 + usize::from(role == StorageRole::Export);
-        &FIELD_LISTS[index]
+        &FIELD_LISTS[variant_index(self.assume_role, role)]
     }
 
     fn form_layout(&self, role: StorageRole) -> Value {
@@ -200,12 +189,7 @@ impl StorageType for S3 {
                 {"type": "text", "name": "external_id", "label": "External ID"}]}));
         }
         rows.push(match role {
-            StorageRole::Import => json!({"columnCount": 1, "fields": [
-                {"type": "text", "name": "regex_filter", "label": "File Filter Regex"},
-                {"type": "toggle", "name": "use_blob_urls", "label": "Treat every bucket object as a source file"},
-                {"type": "toggle", "name": "recursive_scan", "label": "Recursive scan"},
-                {"type": "toggle", "name": "presign", "label": "Use pre-signed URLs"},
-                {"type": "counter", "name": "presign_ttl", "label": "Expiration minutes", "min": 1, "value": 15}]}),
+            StorageRole::Import => bucket::options_row(role),
             StorageRole::Export => json!({"columnCount": 1, "fields": [
                 {"type": "text", "name": "aws_sse_kms_key_id", "label": "SSE KMS Key ID"},
                 {"type": "toggle", "name": "can_delete_objects", "label": "Can delete objects from storage"}]}),
