@@ -14,12 +14,15 @@ use databricks_server::FilesApi;
 use labelsync::backends::ObjectStore;
 use labelsync::backends::conformance;
 use labelsync::backends::databricks::{DatabricksBackend, VolumeTarget};
+use labelsync::egress::{EgressPolicy, Guard};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "dapi-test-token-0123456789";
 
 fn backend(api: &FilesApi, token: &str) -> DatabricksBackend {
     let target = VolumeTarget {
+        // The test's own Files API server, on loopback.
+        guard: Guard::new(EgressPolicy::allow_all()),
         host: &api.url,
         token,
         catalog: "main",

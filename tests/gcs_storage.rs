@@ -46,19 +46,8 @@ fn backend(bucket: &str) -> GcsBackend {
 
 /// A service-account key file with a fresh RSA key (made by `openssl`).
 fn service_account_json() -> String {
-    let key = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-        ])
-        .output()
-        .expect("openssl makes a test key");
-    assert!(key.status.success());
     json!({"type": "service_account", "project_id": "labelsync-tests", "private_key_id": "k1",
-           "private_key": String::from_utf8(key.stdout).unwrap(), "client_email": CLIENT_EMAIL,
+           "private_key": common::rsa_private_key_pem(), "client_email": CLIENT_EMAIL,
            "client_id": "1", "token_uri": "https://oauth2.googleapis.com/token"})
     .to_string()
 }

@@ -95,7 +95,9 @@ async fn validation_messages_follow_label_studio() {
             "Path must be set for Local Files storage",
         ),
         (
-            json!({"project": project, "path": "/definitely/not/here"}),
+            // Below the root: outside it, existing or not, the answer is "must be a
+            // subdirectory" (no existence oracle; see hostile_input.rs).
+            json!({"project": project, "path": root.join("definitely/not/here")}),
             "does not exist",
         ),
         (

@@ -11,6 +11,7 @@ use emulators::REDIS_PASSWORD;
 use labelsync::backends::ObjectStore;
 use labelsync::backends::conformance;
 use labelsync::backends::redis::{RedisBackend, RedisTarget};
+use labelsync::egress::{EgressPolicy, Guard};
 use serde_json::{Value, json};
 
 fn port() -> u16 {
@@ -20,6 +21,8 @@ fn port() -> u16 {
 
 fn backend(db: u16) -> RedisBackend {
     let target = RedisTarget {
+        // The test's own emulator, on loopback.
+        guard: Guard::new(EgressPolicy::allow_all()),
         host: "127.0.0.1",
         port: port(),
         password: Some(REDIS_PASSWORD),

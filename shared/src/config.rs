@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::egress::EgressPolicy;
+
 /// A setting that could not be used; names the variable and what to change.
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}={value:?}: {problem}")]
@@ -48,9 +50,12 @@ pub struct Settings {
     pub ingest_batch_size: usize,
     /// `LABELSYNC_VISIBILITY_TIMEOUT_SECS`: how long a received message stays hidden.
     pub visibility_timeout: Duration,
-    /// `LABELSYNC_ALLOW_PRIVATE_ENDPOINTS`: let users point storages (`s3_endpoint`) at
-    /// loopback, private and link-local addresses. Off: that is server-side request forgery.
-    pub allow_private_endpoints: bool,
+    /// `LABELSYNC_ALLOW_PRIVATE_ENDPOINTS`: which loopback, private and other special-purpose
+    /// addresses storages may reach (none by default: that is server-side request forgery).
+    pub egress: EgressPolicy,
+    /// `LABELSYNC_PROJECT_TOKENS_USE_SERVER_CREDENTIALS`: whether project tokens may set up
+    /// storages that act with the server's own cloud credentials (off: only the admin may).
+    pub project_tokens_use_server_credentials: bool,
 }
 
 /// Reads variables; a closure in tests, the process environment otherwise.
@@ -117,6 +122,11 @@ fn ls_number<T: std::str::FromStr>(
     ls_var(env, name).map_or(Ok(default), |(var, value)| parse_number(&var, &value))
 }
 
+fn own_bool(env: &dyn Env, name: &str, default: bool) -> Result<bool, ConfigError> {
+    env.var(name)
+        .map_or(Ok(default), |value| parse_bool(name, &value))
+}
+
 fn own_number<T: std::str::FromStr>(
     env: &dyn Env,
     name: &str,
@@ -164,6 +174,14 @@ pub const SETTINGS_HELP: &[(&str, &str)] = &[
         "LABELSYNC_VISIBILITY_TIMEOUT_SECS",
         "seconds a received queue message stays hidden (default 60)",
     ),
+    (
+        "LABELSYNC_ALLOW_PRIVATE_ENDPOINTS",
+        "let storages reach loopback/private/special addresses: true, or a comma-separated list of addresses and CIDR ranges (default false)",
+    ),
+    (
+        "LABELSYNC_PROJECT_TOKENS_USE_SERVER_CREDENTIALS",
+        "let project tokens set up storages that use the server's own cloud credentials (default false)",
+    ),
 ];
 
 impl Settings {
@@ -193,13 +211,26 @@ impl Settings {
                 own_number(env, "LABELSYNC_VISIBILITY_TIMEOUT_SECS", 60)?,
                 "LABELSYNC_VISIBILITY_TIMEOUT_SECS",
             )? as u64),
-            allow_private_endpoints: env
-                .var("LABELSYNC_ALLOW_PRIVATE_ENDPOINTS")
-                .map_or(Ok(false), |v| {
-                    parse_bool("LABELSYNC_ALLOW_PRIVATE_ENDPOINTS", &v)
-                })?,
+            egress: egress_policy(env)?,
+            project_tokens_use_server_credentials: own_bool(
+                env,
+                "LABELSYNC_PROJECT_TOKENS_USE_SERVER_CREDENTIALS",
+                false,
+            )?,
         })
     }
+}
+
+fn egress_policy(env: &dyn Env) -> Result<EgressPolicy, ConfigError> {
+    const NAME: &str = "LABELSYNC_ALLOW_PRIVATE_ENDPOINTS";
+    let Some(value) = env.var(NAME) else {
+        return Ok(EgressPolicy::deny_private());
+    };
+    EgressPolicy::parse(&value).map_err(|problem| ConfigError {
+        variable: NAME.into(),
+        value,
+        problem,
+    })
 }
 
 fn positive(value: usize, variable: &str) -> Result<usize, ConfigError> {

@@ -37,11 +37,13 @@ pub struct EmbeddedDb {
 impl EmbeddedDb {
     /// Opens (or creates) `<data_dir>/labelsync.redb`.
     pub fn open(data_dir: &Path) -> Result<Arc<Self>, EmbeddedDbError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| EmbeddedDbError::DataDir {
+        let data_dir_error = |source| EmbeddedDbError::DataDir {
             path: data_dir.to_owned(),
             source,
-        })?;
+        };
+        private_dir(data_dir).map_err(data_dir_error)?;
         let path = data_dir.join(STORE_FILE);
+        private_file(&path).map_err(data_dir_error)?;
         let database = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
             .create(&path)
@@ -58,5 +60,49 @@ impl EmbeddedDb {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Creates `dir` (and its parents) readable by this user only, and narrows an existing one:
+/// the store holds storage secrets.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Creates `path` empty with mode 0600 if it does not exist, and narrows it if it does.
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_data_directory_and_store_are_private() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("data");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let db = EmbeddedDb::open(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(db.path()), 0o600);
     }
 }

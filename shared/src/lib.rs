@@ -5,13 +5,15 @@
 //! types and their settings), [`ingest`] (objects to tasks), [`sync`] (the job state machine and
 //! the queue message handlers), [`resolve`] (storage URIs to URLs and proxy streams), [`export`]
 //! (annotations out), and on top [`api`], the HTTP surface as one axum Router. [`context`] is
-//! what a process builds once and hands to every handler.
+//! what a process builds once and hands to every handler. [`egress`] is the one way to connect
+//! to a host a user typed.
 
 pub mod api;
 pub mod aws;
 pub mod backends;
 pub mod config;
 pub mod context;
+pub mod egress;
 pub mod embedded_db;
 pub mod export;
 pub mod ingest;

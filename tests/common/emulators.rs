@@ -75,8 +75,10 @@ pub fn moto() -> &'static Emulator {
     MOTO.get_or_init(|| {
         let port = free_port();
         let port_text = port.to_string();
-        let args = ["-H", "127.0.0.1", "-p", port_text.as_str()];
-        let child = spawn_tied(&venv_bin("moto_server"), &args);
+        // moto_server, with DynamoDB requests serialised (see tests/moto_server.py).
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/moto_server.py");
+        let args = [script, "-H", "127.0.0.1", "-p", port_text.as_str()];
+        let child = spawn_tied(&venv_bin("python"), &args);
         wait_listening(port, "moto_server");
         Emulator {
             endpoint: format!("http://127.0.0.1:{port}"),

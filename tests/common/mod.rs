@@ -20,6 +20,8 @@ pub struct Server {
     /// `LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT`.
     pub root: PathBuf,
     data_dir: PathBuf,
+    /// What the process printed before it listened (the start-up log).
+    pub startup_output: Vec<String>,
     extra_env: Vec<(String, String)>,
     _dirs: tempfile::TempDir,
 }
@@ -40,6 +42,7 @@ impl Server {
             http: reqwest::Client::new(),
             root,
             data_dir: dirs.path().join("data"),
+            startup_output: Vec::new(),
             extra_env: env
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -75,6 +78,7 @@ impl Server {
             if let Some(addr) = line.strip_prefix("labelsync listening on ") {
                 break addr.trim().to_owned();
             }
+            self.startup_output.push(line);
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
@@ -98,10 +102,48 @@ impl Server {
         line.split_whitespace().nth(1)?.parse().ok()
     }
 
+    /// Sets (or, with `None`, removes) a variable for the next start.
+    pub fn set_env(&mut self, name: &str, value: Option<&str>) {
+        self.extra_env.retain(|(k, _)| k != name);
+        if let Some(value) = value {
+            self.extra_env.push((name.to_owned(), value.to_owned()));
+        }
+    }
+
     /// Kills and starts again on the same data directory (a new port).
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
+    }
+
+    /// The data directory (store file, generated token).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Whether the process is still running.
+    pub fn is_alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// A request with another token than the admin's: `(status, JSON or Null)`.
+    pub async fn send_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .header("Authorization", format!("Token {token}"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        json_of(request.send().await.expect("the server answers")).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -328,4 +370,20 @@ pub async fn annotation_export_round_trip(
         .unwrap();
     assert_eq!(deleted.status(), 204);
     assert!(wait_for_key(store, &key, false).await.is_none());
+}
+
+/// A fresh 2048-bit RSA private key in PEM, made by `openssl` (for service-account key files).
+pub fn rsa_private_key_pem() -> String {
+    let key = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .expect("openssl makes a test key");
+    assert!(key.status.success(), "openssl genpkey failed");
+    String::from_utf8(key.stdout).expect("PEM is text")
 }

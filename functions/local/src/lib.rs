@@ -63,8 +63,9 @@ pub async fn run(config: LocalConfig) -> Result<(), RunError> {
     let ctx = Context::new(state, queue, config.settings.clone());
     let (token, generated) = token::api_token(config.api_token.as_deref(), &config.data_dir)?;
     if generated {
+        // The token is a secret: the log says where it is, never what it is.
         println!(
-            "Generated an API token (saved in {}): {token}",
+            "Generated the admin API token; read it from {} (readable by this user only)",
             config.data_dir.join(token::TOKEN_FILE).display()
         );
     }

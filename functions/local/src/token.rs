@@ -1,5 +1,5 @@
 //! The API token: from `LABELSYNC_API_TOKEN`, else the one saved in the data directory, else a
-//! new random one, saved (mode 0600) and printed once.
+//! new random one, saved (mode 0600) in a private data directory. It is never logged.
 
 use std::io::Write;
 use std::path::Path;
@@ -23,7 +23,7 @@ pub fn api_token(configured: Option<&str>, data_dir: &Path) -> std::io::Result<(
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    std::fs::create_dir_all(data_dir)?;
+    labelsync::embedded_db::private_dir(data_dir)?;
     let mut file = open_private(&path)?;
     file.write_all(token.as_bytes())?;
     Ok((token, true))

@@ -1,17 +1,18 @@
 //! Annotations: create, read, update, delete; every change is queued for export.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::{Extension, Json};
 use serde_json::{Map, Value};
 
+use super::access::Caller;
 use super::body::{id_value, object_body};
 use super::error::{ApiError, ApiResult};
-use super::tasks::annotation_json;
+use super::tasks::{annotation_json, visible_task};
 use crate::context::Context;
 use crate::export::queue_annotation_change;
-use crate::model::{AnnotationPatch, NewAnnotation};
+use crate::model::{Annotation, AnnotationPatch, NewAnnotation};
 
 fn flag(body: &Map<String, Value>, name: &str) -> Option<bool> {
     body.get(name)
@@ -21,10 +22,12 @@ fn flag(body: &Map<String, Value>, name: &str) -> Option<bool> {
 /// `POST /api/tasks/<id>/annotations`.
 pub async fn create(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(task): Path<u64>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    visible_task(&ctx, &caller, task).await?;
     let body = object_body(&headers, &body)?;
     let result = body
         .get("result")
@@ -51,11 +54,10 @@ pub async fn create(
 /// `GET /api/tasks/<id>/annotations`.
 pub async fn list_of_task(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(task): Path<u64>,
 ) -> ApiResult<Json<Vec<Value>>> {
-    if ctx.state.get_task(task).await?.is_none() {
-        return Err(ApiError::not_found(format!("Task {task}")));
-    }
+    visible_task(&ctx, &caller, task).await?;
     Ok(Json(
         ctx.state
             .list_task_annotations(task)
@@ -66,23 +68,33 @@ pub async fn list_of_task(
     ))
 }
 
+/// An annotation the caller may see, 404 otherwise.
+async fn visible_annotation(ctx: &Context, caller: &Caller, id: u64) -> ApiResult<Annotation> {
+    match ctx.state.get_annotation(id).await? {
+        Some(annotation) if caller.sees(annotation.project) => Ok(annotation),
+        _ => Err(ApiError::not_found(format!("Annotation {id}"))),
+    }
+}
+
 /// `GET /api/annotations/<id>`.
-pub async fn get_one(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResult<Json<Value>> {
-    let annotation = ctx
-        .state
-        .get_annotation(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
+pub async fn get_one(
+    State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<Value>> {
+    let annotation = visible_annotation(&ctx, &caller, id).await?;
     Ok(Json(annotation_json(&annotation)))
 }
 
 /// `PATCH /api/annotations/<id>`.
 pub async fn update(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<u64>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
+    visible_annotation(&ctx, &caller, id).await?;
     let body = object_body(&headers, &body)?;
     let patch = AnnotationPatch {
         result: body.get("result").cloned(),
@@ -100,7 +112,12 @@ pub async fn update(
 }
 
 /// `DELETE /api/annotations/<id>`: 204; target storages with `can_delete_objects` lose its object.
-pub async fn delete(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<u64>,
+) -> ApiResult<StatusCode> {
+    visible_annotation(&ctx, &caller, id).await?;
     let annotation = ctx
         .state
         .delete_annotation(id)

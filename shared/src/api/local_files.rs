@@ -4,17 +4,20 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::access::Caller;
 use crate::backends::local::LocalBackend;
 use crate::backends::{BackendError, ObjectMeta};
 use crate::context::Context;
 use crate::model::StorageRole;
 use crate::resolve::stream::{StreamOptions, object_response};
+use crate::storage_types::localfiles::resolves_below;
 use crate::storage_types::str_setting;
 
 #[derive(Deserialize)]
@@ -28,6 +31,7 @@ please check docs: https://labelstud.io/guide/storage.html#Local-storage";
 
 pub async fn serve(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Query(q): Query<LocalFileQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -42,7 +46,7 @@ pub async fn serve(
         return StatusCode::NOT_FOUND.into_response();
     };
     let full = settings.document_root.join(&relative);
-    match covered_by_a_storage(&ctx, &full).await {
+    match covered_by_a_storage(&ctx, &caller, &full).await {
         Ok(true) => {}
         Ok(false) => return StatusCode::NOT_FOUND.into_response(),
         Err(response) => return response,
@@ -83,23 +87,31 @@ fn relative_path(requested: &str) -> Option<PathBuf> {
     (!parts.is_empty()).then(|| parts.iter().collect())
 }
 
-/// Whether the file's directory is a local-files source storage's path or below it.
-async fn covered_by_a_storage(ctx: &Context, file: &Path) -> Result<bool, Response> {
+/// Whether the file's directory is the path (or below the path) of a local-files source
+/// storage of a project the caller may see.
+async fn covered_by_a_storage(
+    ctx: &Context,
+    caller: &Caller,
+    file: &Path,
+) -> Result<bool, Response> {
     let Some(dir) = file.parent() else {
         return Ok(false);
     };
     let projects = ctx.state.list_projects().await.map_err(internal)?;
-    for project in projects {
+    for project in projects.into_iter().filter(|p| caller.sees(p.id)) {
         let storages = ctx
             .state
             .list_storages(project.id, StorageRole::Import)
             .await
             .map_err(internal)?;
+        let root = &ctx.settings.local_files.document_root;
         let covered = storages
             .iter()
             .filter(|s| s.storage_type == "localfiles")
             .filter_map(|s| str_setting(&s.settings, "path"))
-            .any(|path| dir.starts_with(Path::new(path)) && still_inside(file, Path::new(path)));
+            .any(|path| {
+                dir.starts_with(Path::new(path)) && still_inside(file, Path::new(path), root)
+            });
         if covered {
             return Ok(true);
         }
@@ -107,8 +119,13 @@ async fn covered_by_a_storage(ctx: &Context, file: &Path) -> Result<bool, Respon
     Ok(false)
 }
 
-/// Symlinks must not lead out of the storage.
-fn still_inside(file: &Path, storage: &Path) -> bool {
+/// Checked on the disk as it is now, not as it was when the storage was created: the
+/// storage's directory must still resolve strictly below the document root (a directory swapped
+/// for a symlink leads nowhere), and symlinks must not lead the file out of the storage.
+fn still_inside(file: &Path, storage: &Path, root: &Path) -> bool {
+    if !resolves_below(storage, root) {
+        return false;
+    }
     match (file.canonicalize(), storage.canonicalize()) {
         (Ok(f), Ok(s)) => f.starts_with(s),
         // A missing file is answered 404 by the read itself.

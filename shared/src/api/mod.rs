@@ -1,6 +1,7 @@
 //! The HTTP surface: one axum Router speaking Label Studio's storage API, served by `axum::serve`
 //! in the local process and by `lambda_http` in Lambda. Paths take an optional trailing slash.
 
+pub mod access;
 mod annotations;
 pub mod auth;
 mod body;
@@ -10,16 +11,17 @@ mod projects;
 mod resolve;
 mod storages;
 mod tasks;
+mod tokens;
 
 use axum::Router;
 use axum::extract::Request;
 use axum::http::Uri;
-use axum::routing::get;
+use axum::routing::{delete, get};
 
 use crate::context::Context;
 pub use auth::ApiToken;
 
-/// Every route, behind the token check.
+/// Every route, behind the token check (which tells handlers who the [`access::Caller`] is).
 pub fn router(ctx: Context, token: ApiToken) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -47,9 +49,14 @@ pub fn router(ctx: Context, token: ApiToken) -> Router {
         .route("/projects/{id}/resolve", get(resolve::for_project))
         .route("/projects/{id}/presign", get(resolve::for_project))
         .route("/data/local-files", get(local_files::serve))
+        .route("/api/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/tokens/{id}", delete(tokens::revoke))
         .fallback(|| async { error::ApiError::not_found("This path") })
         .layer(axum::middleware::from_fn_with_state(
-            token,
+            auth::TokenCheck {
+                admin: token,
+                ctx: ctx.clone(),
+            },
             auth::require_token,
         ))
         .with_state(ctx)

@@ -1,11 +1,12 @@
 //! `/api/projects`: enough of Label Studio's project API for storages to have an owner.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
 
+use super::access::Caller;
 use super::body::{id_value, object_body};
 use super::error::{ApiError, ApiResult};
 use crate::context::Context;
@@ -30,9 +31,11 @@ pub async fn project_json(ctx: &Context, project: &Project) -> ApiResult<Value> 
 /// `POST /api/projects`.
 pub async fn create(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require_admin()?;
     let body = object_body(&headers, &body)?;
     let maximum_annotations = id_value(body.get("maximum_annotations"))
         .unwrap_or(1)
@@ -50,11 +53,14 @@ pub async fn create(
     ))
 }
 
-/// `GET /api/projects`: Label Studio's paginated shape, all on one page.
-pub async fn list(State(ctx): State<Context>) -> ApiResult<Json<Value>> {
+/// `GET /api/projects`: Label Studio's paginated shape, all on one page; the caller's projects.
+pub async fn list(
+    State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Value>> {
     let projects = ctx.state.list_projects().await?;
     let mut results = Vec::with_capacity(projects.len());
-    for project in &projects {
+    for project in projects.iter().filter(|p| caller.sees(p.id)) {
         results.push(project_json(&ctx, project).await?);
     }
     Ok(Json(
@@ -62,7 +68,9 @@ pub async fn list(State(ctx): State<Context>) -> ApiResult<Json<Value>> {
     ))
 }
 
-pub async fn get_project(ctx: &Context, id: u64) -> ApiResult<Project> {
+/// The project, 404 when it does not exist or the caller may not see it.
+pub async fn get_project(ctx: &Context, caller: &Caller, id: u64) -> ApiResult<Project> {
+    caller.check(id, format!("Project {id}"))?;
     ctx.state
         .get_project(id)
         .await?
@@ -70,19 +78,24 @@ pub async fn get_project(ctx: &Context, id: u64) -> ApiResult<Project> {
 }
 
 /// `GET /api/projects/<id>`.
-pub async fn get_one(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResult<Json<Value>> {
-    let project = get_project(&ctx, id).await?;
+pub async fn get_one(
+    State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<Value>> {
+    let project = get_project(&ctx, &caller, id).await?;
     Ok(Json(project_json(&ctx, &project).await?))
 }
 
 /// `PATCH /api/projects/<id>`: title, description, label_config, maximum_annotations.
 pub async fn update(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<u64>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut project = get_project(&ctx, id).await?;
+    let mut project = get_project(&ctx, &caller, id).await?;
     let body = object_body(&headers, &body)?;
     if let Some(title) = text(&body, "title") {
         project.title = title;

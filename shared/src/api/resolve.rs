@@ -1,14 +1,16 @@
 //! `/tasks/<id>/resolve/?fileuri=` and `/projects/<id>/resolve/` (and the `presign` aliases):
 //! a storage URI to a 303 pre-signed redirect or a ranged proxy stream (spec §4.3–4.5).
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::access::Caller;
 use super::error::{ApiError, ApiResult};
+use super::tasks::visible_task;
 use crate::backends::ObjectMeta;
 use crate::context::{Context, storage_type_of};
 use crate::model::StorageRole;
@@ -22,25 +24,23 @@ pub struct ResolveQuery {
 
 pub async fn for_task(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(task): Path<u64>,
     Query(q): Query<ResolveQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let task = ctx
-        .state
-        .get_task(task)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Task {task}")))?;
+    let task = visible_task(&ctx, &caller, task).await?;
     resolve(&ctx, task.project, q, &headers).await
 }
 
 pub async fn for_project(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(project): Path<u64>,
     Query(q): Query<ResolveQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    if ctx.state.get_project(project).await?.is_none() {
+    if !caller.sees(project) || ctx.state.get_project(project).await?.is_none() {
         return Err(ApiError::not_found(format!("Project {project}")));
     }
     resolve(&ctx, project, q, &headers).await

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::access::Caller;
 use super::error::{ApiError, ApiResult};
 use super::projects::get_project;
 use crate::context::{Context, storage_type_of};
@@ -93,29 +94,32 @@ pub fn annotation_json(a: &Annotation) -> Value {
 /// `GET /api/tasks?project=&page=&page_size=` (or `&after=`): `{tasks, total, …}`.
 pub async fn list(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Query(q): Query<TaskQuery>,
 ) -> ApiResult<Json<Value>> {
     let project_id = q
         .project
         .ok_or_else(|| ApiError::validation("project", "This field is required."))?;
-    list_project_tasks(&ctx, project_id, q).await
+    list_project_tasks(&ctx, &caller, project_id, q).await
 }
 
 /// `GET /api/projects/<id>/tasks`.
 pub async fn list_of_project(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<u64>,
     Query(q): Query<TaskQuery>,
 ) -> ApiResult<Json<Value>> {
-    list_project_tasks(&ctx, id, q).await
+    list_project_tasks(&ctx, &caller, id, q).await
 }
 
 async fn list_project_tasks(
     ctx: &Context,
+    caller: &Caller,
     project_id: u64,
     q: TaskQuery,
 ) -> ApiResult<Json<Value>> {
-    let view = TaskView::load(ctx, get_project(ctx, project_id).await?).await?;
+    let view = TaskView::load(ctx, get_project(ctx, caller, project_id).await?).await?;
     let page_size = q.page_size.unwrap_or(100).clamp(1, MAX_PAGE_SIZE);
     let tasks = match q.after {
         Some(after) => {
@@ -154,14 +158,23 @@ async fn nth_page(
     Ok(ctx.state.list_tasks(project, after, page_size).await?)
 }
 
+/// A task the caller may see, 404 otherwise.
+pub async fn visible_task(ctx: &Context, caller: &Caller, id: u64) -> ApiResult<Task> {
+    let task = ctx.state.get_task(id).await?;
+    match task {
+        Some(task) if caller.sees(task.project) => Ok(task),
+        _ => Err(ApiError::not_found(format!("Task {id}"))),
+    }
+}
+
 /// `GET /api/tasks/<id>`.
-pub async fn get_one(State(ctx): State<Context>, Path(id): Path<u64>) -> ApiResult<Json<Value>> {
-    let task = ctx
-        .state
-        .get_task(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Task {id}")))?;
-    let view = TaskView::load(&ctx, get_project(&ctx, task.project).await?).await?;
+pub async fn get_one(
+    State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<Value>> {
+    let task = visible_task(&ctx, &caller, id).await?;
+    let view = TaskView::load(&ctx, get_project(&ctx, &caller, task.project).await?).await?;
     let annotations = ctx.state.list_task_annotations(id).await?;
     Ok(Json(view.task_json(&ctx, &task, &annotations)))
 }

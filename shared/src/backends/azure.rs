@@ -218,7 +218,11 @@ impl ObjectStore for AzureBackend {
         let next = more
             .then(|| objects.last().map(|o| o.key.clone()))
             .flatten();
-        Ok(ListPage { objects, next })
+        Ok(ListPage {
+            objects,
+            next,
+            skipped: Vec::new(),
+        })
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta, BackendError> {

@@ -13,10 +13,11 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use futures::future::BoxFuture;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::{Method, StatusCode, header};
 use serde::Deserialize;
+
+use crate::egress::{self, Guard};
 
 use super::{
     BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore,
@@ -39,9 +40,19 @@ const SEGMENT: &AsciiSet = &CONTROLS
 
 /// Entries asked for per directory listing call (the API's maximum is 1000).
 const DIRECTORY_PAGE: usize = 1000;
+/// Limits on what a (possibly hostile) workspace host can make one listing call do.
+const MAX_DEPTH: usize = 64;
+const MAX_DIRECTORIES_PER_LISTING: usize = 10_000;
+const MAX_ENTRIES_PER_DIRECTORY: usize = 200_000;
+const MAX_PAGES_PER_DIRECTORY: usize = 2_000;
+/// The most bytes read of one directory page, and of an error body.
+const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
+const MAX_ERROR_BYTES: usize = 4 * 1024;
 
 /// Where a volume lives and how to reach it.
 pub struct VolumeTarget<'a> {
+    /// The egress guard every connection to `host` goes through.
+    pub guard: Guard,
     /// `https://<workspace host>`, without a trailing slash.
     pub host: &'a str,
     pub token: &'a str,
@@ -97,16 +108,43 @@ impl DirectoryEntry {
     }
 }
 
-/// What one listing walk is collecting.
-struct Walk<'a> {
-    request: ListRequest<'a>,
-    after: &'a str,
-    found: Vec<ObjectMeta>,
+/// A directory the walk is inside: its key prefix (`a/b/` or empty), its entries still to
+/// visit, and the start that names must have (the prefix's last part, at the top only).
+struct Frame {
+    dir: String,
+    entries: std::vec::IntoIter<DirectoryEntry>,
+    name_prefix: String,
+}
+
+/// What one listing call found: objects (one more than the page holds means "more"), and
+/// entries whose names cannot be keys.
+#[derive(Default)]
+struct Found {
+    objects: Vec<ObjectMeta>,
+    skipped: Vec<String>,
+}
+
+/// A name a key can be made of: not empty, `.` or `..`, and without `/`.
+fn usable_name(name: &str) -> bool {
+    !(name.is_empty() || name == "." || name == ".." || name.contains('/'))
+}
+
+fn over_limit(what: String, limit: usize) -> BackendError {
+    BackendError::OverLimit {
+        what,
+        limit: limit.to_string(),
+    }
 }
 
 impl DatabricksBackend {
     pub fn new(target: &VolumeTarget<'_>) -> Result<Self, BackendError> {
-        let http = reqwest::Client::builder()
+        target
+            .guard
+            .check_url(target.host)
+            .map_err(|e| BackendError::Refused {
+                detail: e.to_string(),
+            })?;
+        let http = egress::reqwest_builder(&target.guard)
             .timeout(target.timeout)
             .danger_accept_invalid_certs(!target.verify_tls)
             .build()
@@ -145,7 +183,7 @@ impl DatabricksBackend {
     async fn directory(&self, dir: &str) -> Result<Vec<DirectoryEntry>, BackendError> {
         let mut entries = Vec::new();
         let mut token: Option<String> = None;
-        loop {
+        for _ in 0..MAX_PAGES_PER_DIRECTORY {
             let mut url = format!(
                 "{}?page_size={DIRECTORY_PAGE}",
                 self.url("directories", dir)
@@ -162,50 +200,103 @@ impl DatabricksBackend {
                 Err(BackendError::NotFound { .. }) => return Ok(Vec::new()),
                 other => other?,
             };
-            let page: DirectoryPage = response
-                .json()
-                .await
-                .map_err(|e| service("read a directory listing", e))?;
+            let body = bounded_body(response, MAX_PAGE_BYTES, || {
+                format!("a directory page of {}{}", self.root, display_key(dir))
+            })
+            .await?;
+            let page: DirectoryPage =
+                serde_json::from_slice(&body).map_err(|e| BackendError::Service {
+                    operation: "read a directory listing",
+                    source: Box::new(e),
+                })?;
             entries.extend(page.contents);
+            if entries.len() > MAX_ENTRIES_PER_DIRECTORY {
+                let what = format!("the number of entries in {}{}", self.root, display_key(dir));
+                return Err(over_limit(what, MAX_ENTRIES_PER_DIRECTORY));
+            }
             match page.next_page_token.filter(|t| !t.is_empty()) {
                 Some(next) => token = Some(next),
-                None => break,
+                None => {
+                    entries.sort_by_key(DirectoryEntry::sort_name);
+                    return Ok(entries);
+                }
             }
         }
-        entries.sort_by_key(DirectoryEntry::sort_name);
-        Ok(entries)
+        let what = format!(
+            "the number of listing pages of {}{}",
+            self.root,
+            display_key(dir)
+        );
+        Err(over_limit(what, MAX_PAGES_PER_DIRECTORY))
     }
 
-    /// Walks `dir` (a key prefix ending in `/` or empty) for entries whose names start with
-    /// `name_prefix`, stopping once one more object than the page holds is found.
-    fn walk<'w>(
-        &'w self,
+    /// Walks `dir` (a key prefix ending in `/` or empty) depth-first for entries whose names
+    /// start with `name_prefix`, stopping once one more object than the page holds is found.
+    /// Iterative, with depth and directory-count limits: the server decides how deep the tree
+    /// is, so recursion would let it decide how deep our stack goes.
+    async fn walk(
+        &self,
+        request: ListRequest<'_>,
         dir: String,
         name_prefix: String,
-        walk: &'w mut Walk<'_>,
-    ) -> BoxFuture<'w, Result<(), BackendError>> {
-        Box::pin(async move {
-            for entry in self.directory(&dir).await? {
-                if walk.found.len() > walk.request.max_keys {
-                    return Ok(());
-                }
-                if !entry.name.starts_with(&name_prefix) {
-                    continue;
-                }
-                let key = format!("{dir}{}", entry.sort_name());
-                if !entry.is_directory {
-                    if key.as_str() > walk.after {
-                        walk.found.push(entry_meta(key, &entry));
-                    }
-                    continue;
-                }
-                let subtree_is_before = key.as_str() < walk.after && !walk.after.starts_with(&key);
-                if walk.request.recursive && !subtree_is_before {
-                    self.walk(key, String::new(), walk).await?;
-                }
+    ) -> Result<Found, BackendError> {
+        let after = request.continuation.unwrap_or("");
+        let mut found = Found::default();
+        let entries = self.directory(&dir).await?.into_iter();
+        let mut stack = vec![Frame {
+            dir,
+            entries,
+            name_prefix,
+        }];
+        let mut directories = 1;
+        while found.objects.len() <= request.max_keys {
+            let Some(frame) = stack.last_mut() else { break };
+            let Some(entry) = frame.entries.next() else {
+                stack.pop();
+                continue;
+            };
+            if !entry.name.starts_with(&frame.name_prefix) {
+                continue;
             }
-            Ok(())
-        })
+            let key = format!("{}{}", frame.dir, entry.sort_name());
+            if !usable_name(&entry.name) {
+                if key.as_str() > after {
+                    found.skipped.push(format!(
+                        "an entry named {:?} in {}{} was skipped: not a usable file name",
+                        entry.name,
+                        self.root,
+                        display_key(&frame.dir)
+                    ));
+                }
+                continue;
+            }
+            if !entry.is_directory {
+                if key.as_str() > after {
+                    found.objects.push(entry_meta(key, &entry));
+                }
+                continue;
+            }
+            let subtree_is_before = key.as_str() < after && !after.starts_with(&key);
+            if !request.recursive || subtree_is_before {
+                continue;
+            }
+            if stack.len() >= MAX_DEPTH {
+                let what = format!("the directory depth at {}/{key}", self.root);
+                return Err(over_limit(what, MAX_DEPTH));
+            }
+            directories += 1;
+            if directories > MAX_DIRECTORIES_PER_LISTING {
+                let what = "the directories one listing page visits".to_owned();
+                return Err(over_limit(what, MAX_DIRECTORIES_PER_LISTING));
+            }
+            let entries = self.directory(&key).await?.into_iter();
+            stack.push(Frame {
+                dir: key,
+                entries,
+                name_prefix: String::new(),
+            });
+        }
+        Ok(found)
     }
 
     async fn send(
@@ -219,7 +310,12 @@ impl DatabricksBackend {
         if status.is_success() {
             return Ok(response);
         }
-        let detail = response.text().await.unwrap_or_default();
+        let detail = bounded_body(response, MAX_ERROR_BYTES, String::new)
+            .await
+            .map_or_else(
+                |_| String::new(),
+                |b| String::from_utf8_lossy(&b).into_owned(),
+            );
         Err(match status {
             StatusCode::NOT_FOUND => BackendError::NotFound {
                 key: key.to_owned(),
@@ -242,6 +338,32 @@ impl DatabricksBackend {
     }
 }
 
+/// The response body, or [`BackendError::OverLimit`] once it passes `limit` bytes (an error
+/// body is cut at the limit instead when `what` names nothing).
+async fn bounded_body(
+    mut response: reqwest::Response,
+    limit: usize,
+    what: impl FnOnce() -> String,
+) -> Result<Vec<u8>, BackendError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| service("read a response", e))?
+    {
+        if body.len() + chunk.len() > limit {
+            let what = what();
+            if what.is_empty() {
+                body.extend_from_slice(&chunk[..limit - body.len()]);
+                return Ok(body);
+            }
+            return Err(over_limit(what, limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn display_key(key: &str) -> String {
     if key.is_empty() {
         String::new()
@@ -258,6 +380,9 @@ fn encode(path: &str) -> String {
 }
 
 fn service(operation: &'static str, error: reqwest::Error) -> BackendError {
+    if let Some(detail) = egress::refusal_in(&error) {
+        return BackendError::Refused { detail };
+    }
     BackendError::Service {
         operation,
         source: Box::new(error.without_url()),
@@ -333,20 +458,20 @@ impl ObjectStore for DatabricksBackend {
             Some(slash) => request.prefix.split_at(slash + 1),
             None => ("", request.prefix),
         };
-        let mut walk = Walk {
-            request,
-            after: request.continuation.unwrap_or(""),
-            found: Vec::new(),
-        };
-        self.walk(dir.to_owned(), name_prefix.to_owned(), &mut walk)
+        let found = self
+            .walk(request, dir.to_owned(), name_prefix.to_owned())
             .await?;
-        let mut objects = walk.found;
+        let mut objects = found.objects;
         let more = objects.len() > request.max_keys;
         objects.truncate(request.max_keys);
         let next = more
             .then(|| objects.last().map(|o| o.key.clone()))
             .flatten();
-        Ok(ListPage { objects, next })
+        Ok(ListPage {
+            objects,
+            next,
+            skipped: found.skipped,
+        })
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta, BackendError> {

@@ -197,6 +197,7 @@ impl ObjectStore for GcsBackend {
         Ok(ListPage {
             objects: objects.collect(),
             next: page.next_page_token.filter(|t| !t.is_empty()),
+            skipped: Vec::new(),
         })
     }
 

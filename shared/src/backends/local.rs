@@ -32,6 +32,8 @@ const READ_CHUNK: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct LocalBackend {
     root: PathBuf,
+    /// A directory the root must still resolve strictly below, checked on every call.
+    confined_to: Option<PathBuf>,
     cache: Arc<Mutex<DirCache>>,
 }
 
@@ -39,7 +41,32 @@ impl LocalBackend {
     pub fn new(root: PathBuf) -> Self {
         LocalBackend {
             root,
+            confined_to: None,
             cache: Arc::default(),
+        }
+    }
+
+    /// Refuses every call once the root no longer resolves strictly below `outer`: a storage
+    /// directory swapped for a symlink after the storage was created leads nowhere.
+    pub fn confined_to(mut self, outer: PathBuf) -> Self {
+        self.confined_to = Some(outer);
+        self
+    }
+
+    fn check_confinement(&self) -> Result<(), BackendError> {
+        let Some(outer) = &self.confined_to else {
+            return Ok(());
+        };
+        match (self.root.canonicalize(), outer.canonicalize()) {
+            (Ok(root), Ok(outer)) if root.starts_with(&outer) && root != outer => Ok(()),
+            (Err(e), _) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            _ => Err(BackendError::PermissionDenied {
+                what: self.root.to_string_lossy().into_owned(),
+                detail: format!(
+                    "it no longer resolves to a directory below {} (replaced by a symlink?)",
+                    outer.display()
+                ),
+            }),
         }
     }
 
@@ -115,6 +142,7 @@ async fn file_metadata(path: &Path, key: &str) -> Result<Metadata, BackendError>
 #[async_trait]
 impl ObjectStore for LocalBackend {
     async fn list_page(&self, request: ListRequest<'_>) -> Result<ListPage, BackendError> {
+        self.check_confinement()?;
         let walk = Walk {
             root: self.root.clone(),
             prefix: request.prefix.to_owned(),
@@ -129,11 +157,13 @@ impl ObjectStore for LocalBackend {
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta, BackendError> {
+        self.check_confinement()?;
         let path = self.path_of(key)?;
         Ok(meta_of(key, &file_metadata(&path, key).await?))
     }
 
     async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<GetResult, BackendError> {
+        self.check_confinement()?;
         let path = self.path_of(key)?;
         let meta = meta_of(key, &file_metadata(&path, key).await?);
         let size = meta.size;
@@ -162,6 +192,7 @@ impl ObjectStore for LocalBackend {
     }
 
     async fn put(&self, key: &str, body: Bytes) -> Result<(), BackendError> {
+        self.check_confinement()?;
         let path = self.path_of(key)?;
         let owned_key = key.to_owned();
         tokio::task::spawn_blocking(move || {
@@ -172,6 +203,7 @@ impl ObjectStore for LocalBackend {
     }
 
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        self.check_confinement()?;
         let path = self.path_of(key)?;
         match tokio::fs::remove_file(&path).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error("delete", key, e)),
@@ -195,12 +227,22 @@ fn write_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
     })
 }
 
-/// One directory's entries, sorted by their sort name (`name`, or `name/` for directories).
+/// One entry of a directory as the walk sees it.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    /// The sort name: the file name, `name/` for a directory; lossy when not UTF-8.
+    name: String,
+    is_dir: bool,
+    /// The name is not UTF-8, so it cannot be a key: the walk reports it instead.
+    unreadable: bool,
+}
+
+/// One directory's entries, sorted by their sort name.
 #[derive(Debug)]
 struct DirListing {
     path: PathBuf,
     modified: Option<SystemTime>,
-    entries: Arc<Vec<(String, bool)>>,
+    entries: Arc<Vec<Entry>>,
 }
 
 /// The last few directory listings.
@@ -213,7 +255,7 @@ impl DirCache {
     /// The sorted entries of `dir`, from the cache while the directory's mtime is unchanged.
     /// (Directory mtimes tick at the file system's timestamp granularity; a file created in the
     /// same tick as the listing may show up one listing late.)
-    fn entries(cache: &Mutex<DirCache>, dir: &Path) -> std::io::Result<Arc<Vec<(String, bool)>>> {
+    fn entries(cache: &Mutex<DirCache>, dir: &Path) -> std::io::Result<Arc<Vec<Entry>>> {
         let modified = std::fs::metadata(dir)?.modified().ok();
         let lock = || {
             cache
@@ -244,21 +286,27 @@ impl DirCache {
 
 /// Regular files and directories of `dir` (symlinks and others skipped), sorted so that a
 /// depth-first walk gives keys in byte order.
-fn read_sorted(dir: &Path) -> std::io::Result<Vec<(String, bool)>> {
+fn read_sorted(dir: &Path) -> std::io::Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let file_type = entry.file_type()?;
-        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-            continue;
+        let file_name = entry.file_name();
+        let (name, unreadable) = match file_name.to_str() {
+            Some(name) => (name.to_owned(), false),
+            None => (file_name.to_string_lossy().into_owned(), true),
         };
         if name.starts_with('.') && name.ends_with(".tmp") {
             continue;
         }
-        if file_type.is_dir() {
-            entries.push((format!("{name}/"), true));
-        } else if file_type.is_file() {
-            entries.push((name, false));
+        let is_dir = file_type.is_dir();
+        if is_dir || file_type.is_file() {
+            let name = if is_dir { format!("{name}/") } else { name };
+            entries.push(Entry {
+                name,
+                is_dir,
+                unreadable,
+            });
         }
     }
     entries.sort_unstable();
@@ -295,7 +343,7 @@ impl Walk {
         }
         let mut page = ListPage::default();
         let mut more = false;
-        match self.visit(&dir, dir_part, name_start, &mut page.objects, &mut more) {
+        match self.visit(&dir, dir_part, name_start, &mut page, &mut more) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !dir_part.is_empty() => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(BackendError::NotFound {
@@ -318,7 +366,7 @@ impl Walk {
         dir: &Path,
         key_prefix: &str,
         name_start: &str,
-        out: &mut Vec<ObjectMeta>,
+        page: &mut ListPage,
         more: &mut bool,
     ) -> std::io::Result<()> {
         let entries = DirCache::entries(&self.cache, dir)?;
@@ -327,39 +375,55 @@ impl Walk {
             // Skip siblings that sort before the continuation (and whole directories before it).
             Some(after) if after.starts_with(key_prefix) => {
                 let rest = &after[key_prefix.len()..];
-                entries.partition_point(|(name, is_dir)| {
-                    if *is_dir {
-                        name.as_str() < rest && !rest.starts_with(name.as_str())
+                entries.partition_point(|entry| {
+                    let name = entry.name.as_str();
+                    if entry.is_dir {
+                        name < rest && !rest.starts_with(name)
                     } else {
-                        name.as_str() <= rest
+                        name <= rest
                     }
                 })
             }
             _ => 0,
         };
-        for (name, is_dir) in &entries[first..] {
+        for entry in &entries[first..] {
             if *more {
                 return Ok(());
             }
+            let name = entry.name.as_str();
             if !name.starts_with(name_start) {
                 continue;
             }
             let key = format!("{key_prefix}{name}");
-            if *is_dir {
+            if entry.unreadable {
+                // Reported once: on the page that passes it, like a key would be listed.
+                if after.is_some_and(|a| key.as_str() <= a) {
+                    continue;
+                }
+                if page.objects.len() == self.max_keys {
+                    *more = true;
+                    return Ok(());
+                }
+                page.skipped.push(format!(
+                    "{key:?} was skipped: its name is not valid UTF-8, so it cannot be a task key; rename it"
+                ));
+                continue;
+            }
+            if entry.is_dir {
                 if self.recursive {
-                    self.visit(&dir.join(name.trim_end_matches('/')), &key, "", out, more)?;
+                    self.visit(&dir.join(name.trim_end_matches('/')), &key, "", page, more)?;
                 }
                 continue;
             }
             if after.is_some_and(|a| key.as_str() <= a) {
                 continue;
             }
-            if out.len() == self.max_keys {
+            if page.objects.len() == self.max_keys {
                 *more = true;
                 return Ok(());
             }
             match std::fs::symlink_metadata(dir.join(name)) {
-                Ok(metadata) if metadata.is_file() => out.push(meta_of(&key, &metadata)),
+                Ok(metadata) if metadata.is_file() => page.objects.push(meta_of(&key, &metadata)),
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
@@ -426,6 +490,63 @@ mod tests {
             store.get("link", None).await,
             Err(BackendError::NotFound { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_root_swapped_for_a_symlink_out_of_its_confinement_is_refused() {
+        let outer = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("secret.txt"), "x").unwrap();
+        let root = outer.path().join("storage");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("ok.txt"), "x").unwrap();
+        let store = LocalBackend::new(root.clone()).confined_to(outer.path().to_owned());
+        let request = ListRequest {
+            prefix: "",
+            recursive: true,
+            continuation: None,
+            max_keys: 10,
+        };
+        assert_eq!(store.list_page(request).await.unwrap().objects.len(), 1);
+        std::fs::remove_dir_all(&root).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), &root).unwrap();
+        let refused = store.list_page(request).await.unwrap_err();
+        assert!(
+            matches!(refused, BackendError::PermissionDenied { .. }),
+            "{refused}"
+        );
+        assert!(store.get("secret.txt", None).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn names_that_are_not_utf8_are_reported_once_not_dropped() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "c", "e"] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        let odd = std::ffi::OsStr::from_bytes(b"d\xff");
+        std::fs::write(dir.path().join(odd), "x").unwrap();
+        let store = LocalBackend::new(dir.path().to_owned());
+        let (mut keys, mut skipped, mut after) = (Vec::new(), Vec::new(), None::<String>);
+        loop {
+            let request = ListRequest {
+                prefix: "",
+                recursive: true,
+                continuation: after.as_deref(),
+                max_keys: 2,
+            };
+            let page = store.list_page(request).await.unwrap();
+            keys.extend(page.objects.into_iter().map(|o| o.key));
+            skipped.extend(page.skipped);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(keys, ["a", "c", "e"]);
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(skipped[0].contains("not valid UTF-8"), "{skipped:?}");
     }
 
     #[tokio::test]

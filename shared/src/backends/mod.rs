@@ -54,6 +54,9 @@ pub struct ListRequest<'a> {
 pub struct ListPage {
     pub objects: Vec<ObjectMeta>,
     pub next: Option<String>,
+    /// Entries the listing passed but cannot offer as keys (a file name that is not UTF-8),
+    /// each described for the job's traceback; reported once, on the page that passes them.
+    pub skipped: Vec<String>,
 }
 
 /// An HTTP byte range, `start..=end`; `end: None` reads to the end of the object.
@@ -119,6 +122,14 @@ pub enum BackendError {
     InvalidRange { key: String, start: u64, size: u64 },
     #[error("key {key:?} is not allowed: {reason}")]
     InvalidKey { key: String, reason: &'static str },
+    /// The egress guard refused to connect: the host is, or resolves to, an address the
+    /// operator did not allow (see [`crate::egress`]).
+    #[error("{detail}")]
+    Refused { detail: String },
+    /// The remote sent more than labelsync accepts: a body, a page, a tree too deep or too
+    /// wide. A hostile or broken server costs a clear error, never the process.
+    #[error("{what} is over labelsync's limit of {limit}")]
+    OverLimit { what: String, limit: String },
     #[error("access to {what} was denied: {detail}")]
     PermissionDenied { what: String, detail: String },
     #[error("{operation} on {key:?} failed: {source}")]

@@ -14,6 +14,8 @@ use futures::stream;
 use redis::aio::ConnectionManager;
 use tokio::sync::OnceCell;
 
+use crate::egress::{self, Guard};
+
 use super::{
     BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore,
     served_range,
@@ -21,23 +23,37 @@ use super::{
 
 /// Keys fetched per SCAN call.
 const SCAN_COUNT: usize = 1000;
+/// What one listing may cost, whatever the server answers: a server that never ends its
+/// cursor, or holds more keys under the prefix than a task store has, is an error.
+const MAX_SCAN_CALLS: usize = 200_000;
+const MAX_LISTED_KEYS: usize = 1_000_000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct RedisBackend {
-    client: redis::Client,
+    guard: Guard,
+    host: String,
+    port: u16,
+    password: Option<String>,
+    db: u16,
     connection: OnceCell<ConnectionManager>,
 }
 
 impl fmt::Debug for RedisBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The connection info holds the password.
-        f.write_str("RedisBackend")
+        // Never the password.
+        f.debug_struct("RedisBackend")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("db", &self.db)
+            .finish_non_exhaustive()
     }
 }
 
 /// Where a Redis storage connects.
 pub struct RedisTarget<'a> {
+    /// The egress guard the host is resolved through.
+    pub guard: Guard,
     pub host: &'a str,
     pub port: u16,
     pub password: Option<&'a str>,
@@ -46,41 +62,57 @@ pub struct RedisTarget<'a> {
 
 impl RedisBackend {
     pub fn new(target: &RedisTarget<'_>) -> Result<Self, BackendError> {
-        let password = target.password.map(|p| {
+        Ok(RedisBackend {
+            guard: target.guard.clone(),
+            host: target.host.to_owned(),
+            port: target.port,
+            password: target.password.map(str::to_owned),
+            db: target.db,
+            connection: OnceCell::new(),
+        })
+    }
+
+    /// A client for the address the guard resolved `host` to, once: the Redis client then
+    /// connects (and reconnects) to that address, never resolving the name again.
+    async fn client(&self) -> Result<redis::Client, BackendError> {
+        let address = egress::connect_tcp(&self.guard, &self.host, self.port)
+            .await
+            .map_err(|e| BackendError::Refused {
+                detail: e.to_string(),
+            })?;
+        let password = self.password.as_deref().map(|p| {
             let encoded =
                 percent_encoding::utf8_percent_encode(p, percent_encoding::NON_ALPHANUMERIC);
             format!(":{encoded}@")
         });
-        let host = if target.host.contains(':') {
-            format!("[{}]", target.host)
-        } else {
-            target.host.to_owned()
+        let host = match address.ip() {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            std::net::IpAddr::V4(ip) => ip.to_string(),
         };
         let url = format!(
             "redis://{}{host}:{}/{}",
             password.unwrap_or_default(),
-            target.port,
-            target.db
+            address.port(),
+            self.db
         );
-        let client = redis::Client::open(url).map_err(|e| service("open", e))?;
-        Ok(RedisBackend {
-            client,
-            connection: OnceCell::new(),
-        })
+        redis::Client::open(url).map_err(|e| service("open", e))
     }
 
     async fn connection(&self) -> Result<ConnectionManager, BackendError> {
         let manager = self
             .connection
-            .get_or_try_init(|| {
+            .get_or_try_init(|| async {
                 let config = redis::aio::ConnectionManagerConfig::new()
                     .set_number_of_retries(2)
                     .set_connection_timeout(Some(CONNECT_TIMEOUT))
                     .set_response_timeout(Some(RESPONSE_TIMEOUT));
-                self.client.get_connection_manager_with_config(config)
+                let client = self.client().await?;
+                client
+                    .get_connection_manager_with_config(config)
+                    .await
+                    .map_err(|e| classify("connect", "", e))
             })
-            .await
-            .map_err(|e| classify("connect", "", e))?;
+            .await?;
         Ok(manager.clone())
     }
 
@@ -91,7 +123,8 @@ impl RedisBackend {
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT));
         let mut connection = self
-            .client
+            .client()
+            .await?
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .map_err(|e| classify("connect", "", e))?;
@@ -106,7 +139,7 @@ impl RedisBackend {
         let pattern = format!("{}*", glob_escape(prefix));
         let mut keys = Vec::new();
         let mut cursor: u64 = 0;
-        loop {
+        for _ in 0..MAX_SCAN_CALLS {
             let (next, batch): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
                 .arg(cursor)
                 .arg("MATCH")
@@ -117,14 +150,23 @@ impl RedisBackend {
                 .await
                 .map_err(|e| classify("SCAN", prefix, e))?;
             keys.extend(batch.into_iter().filter_map(|k| String::from_utf8(k).ok()));
+            if keys.len() > MAX_LISTED_KEYS {
+                return Err(BackendError::OverLimit {
+                    what: format!("the number of keys under {prefix:?}"),
+                    limit: MAX_LISTED_KEYS.to_string(),
+                });
+            }
             if next == 0 {
-                break;
+                keys.sort_unstable();
+                keys.dedup();
+                return Ok(keys);
             }
             cursor = next;
         }
-        keys.sort_unstable();
-        keys.dedup();
-        Ok(keys)
+        Err(BackendError::OverLimit {
+            what: format!("the SCAN calls to list {prefix:?}"),
+            limit: MAX_SCAN_CALLS.to_string(),
+        })
     }
 
     async fn size(&self, key: &str) -> Result<u64, BackendError> {
@@ -213,7 +255,11 @@ impl ObjectStore for RedisBackend {
             }
         }
         let next = more.then(|| page.last().map(|k| k.to_string())).flatten();
-        Ok(ListPage { objects, next })
+        Ok(ListPage {
+            objects,
+            next,
+            skipped: Vec::new(),
+        })
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta, BackendError> {

@@ -68,6 +68,9 @@ pub fn sdk_error<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    if let Some(detail) = crate::egress::refusal_in(&error) {
+        return BackendError::Refused { detail };
+    }
     let status = error.raw_response().map(|r| r.status().as_u16());
     let code = error.code().map(str::to_owned);
     match (status, code.as_deref()) {
@@ -137,7 +140,11 @@ impl ObjectStore for S3Backend {
         } else {
             None
         };
-        Ok(ListPage { objects, next })
+        Ok(ListPage {
+            objects,
+            next,
+            skipped: Vec::new(),
+        })
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta, BackendError> {

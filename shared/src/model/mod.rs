@@ -1,16 +1,19 @@
-//! The records labelsync keeps: projects, storages, tasks, annotations and sync jobs.
+//! The records labelsync keeps: projects, storages, tasks, annotations, sync jobs and API
+//! tokens.
 
 mod annotation;
 mod job;
 mod project;
 mod storage;
 mod task;
+mod token;
 
 pub use annotation::{Annotation, AnnotationPatch, NewAnnotation};
 pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, SyncJob};
 pub use project::{NewProject, Project};
 pub use storage::{NewStorage, StorageRecord, StorageRole, SyncStatus};
 pub use task::{CreateOutcome, NewTask, Task, TaskSource, iso_time};
+pub use token::{ApiTokenRecord, NewApiToken, TokenId};
 
 pub type ProjectId = u64;
 pub type StorageId = u64;

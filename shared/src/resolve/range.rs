@@ -14,9 +14,17 @@ pub fn requested_range(header: Option<&str>, size: u64, max_len: Option<u64>) ->
     let (start, end) = (start.trim(), end.trim());
     let range = if start.is_empty() {
         let suffix: u64 = end.parse().ok()?;
-        let len = suffix.min(size).max(1);
+        if suffix == 0 {
+            // `bytes=-0` asks for no bytes: unsatisfiable (RFC 9110 §14.1.1), so ask for a
+            // range past the end, which the backend refuses and the response turns into 416.
+            return Some(ByteRange {
+                start: size,
+                end: None,
+            });
+        }
+        let len = suffix.min(size);
         ByteRange {
-            start: size.saturating_sub(len),
+            start: size - len,
             end: Some(size.saturating_sub(1)),
         }
     } else {
@@ -62,6 +70,8 @@ mod tests {
         assert_eq!(requested_range(Some("bytes=-4"), 10, None), r(6, Some(9)));
         assert_eq!(requested_range(Some("bytes=-40"), 10, None), r(0, Some(9)));
         assert_eq!(requested_range(Some("bytes=0-0"), 10, None), r(0, Some(0)));
+        // Past the end, so the backend answers InvalidRange and the client 416.
+        assert_eq!(requested_range(Some("bytes=-0"), 10, None), r(10, None));
         assert_eq!(requested_range(Some("bytes=2-1"), 10, None), None);
         assert_eq!(requested_range(Some("items=0-1"), 10, None), None);
         assert_eq!(requested_range(Some("bytes=x-1"), 10, None), None);

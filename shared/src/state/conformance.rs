@@ -11,8 +11,8 @@ use serde_json::{Map, json};
 
 use super::{StateError, StateStore};
 use crate::model::{
-    AnnotationPatch, BatchId, BatchOutcome, JobKind, JobStatus, NewAnnotation, NewProject,
-    NewStorage, NewTask, Project, StorageRecord, StorageRole, SyncStatus, TaskSource,
+    AnnotationPatch, BatchId, BatchOutcome, JobKind, JobStatus, NewAnnotation, NewApiToken,
+    NewProject, NewStorage, NewTask, Project, StorageRecord, StorageRole, SyncStatus, TaskSource,
 };
 
 /// An id no check ever creates.
@@ -31,6 +31,7 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     annotations_keep_task_counters(&*store).await;
     jobs_record_once(&*store).await;
     concurrent_finish_job(Arc::clone(&store)).await;
+    api_tokens(&*store).await;
 }
 
 async fn new_project(store: &dyn StateStore, title: &str, maximum_annotations: u64) -> Project {
@@ -789,4 +790,93 @@ pub async fn concurrent_finish_job(store: Arc<dyn StateStore>) {
         (winner.status, winner.failure)
     );
     assert_ne!(stored.status, JobStatus::Running);
+}
+
+/// API tokens: create, get, list in id order, delete once.
+pub async fn api_tokens(store: &dyn StateStore) {
+    let project = new_project(store, "api-tokens", 1).await;
+    let other = new_project(store, "api-tokens-other", 1).await;
+    let named = NewApiToken {
+        name: Some("ci uploader".to_owned()),
+        projects: vec![project.id, other.id],
+        secret_hash: format!("{:064x}", 0xabc_u64),
+    };
+    let unnamed = NewApiToken {
+        name: None,
+        projects: vec![other.id],
+        secret_hash: format!("{:064x}", 0xdef_u64),
+    };
+    let first = store
+        .create_api_token(named.clone())
+        .await
+        .expect("create_api_token");
+    let second = store
+        .create_api_token(unnamed.clone())
+        .await
+        .expect("create_api_token");
+    assert!(
+        second.id > first.id,
+        "token ids increase: {} then {}",
+        first.id,
+        second.id
+    );
+
+    for (token, new) in [(&first, &named), (&second, &unnamed)] {
+        let got = store.get_api_token(token.id).await.expect("get_api_token");
+        let got = got.unwrap_or_else(|| panic!("get_api_token finds token {}", token.id));
+        assert_eq!(&got, token);
+        assert_eq!(got.secret_hash, new.secret_hash);
+        assert_eq!(got.projects, new.projects);
+        assert_eq!(got.name, new.name);
+    }
+    assert_eq!(
+        store.get_api_token(MISSING).await.expect("get_api_token"),
+        None
+    );
+
+    let listed = store.list_api_tokens().await.expect("list_api_tokens");
+    assert!(
+        listed.windows(2).all(|pair| pair[0].id < pair[1].id),
+        "list_api_tokens in id order: {:?}",
+        listed.iter().map(|t| t.id).collect::<Vec<_>>()
+    );
+    let ours: Vec<_> = listed
+        .iter()
+        .filter(|t| t.id == first.id || t.id == second.id)
+        .collect();
+    assert_eq!(ours, vec![&first, &second]);
+
+    assert!(
+        store
+            .delete_api_token(first.id)
+            .await
+            .expect("delete_api_token")
+    );
+    assert!(
+        !store
+            .delete_api_token(first.id)
+            .await
+            .expect("delete_api_token again")
+    );
+    assert!(
+        !store
+            .delete_api_token(MISSING)
+            .await
+            .expect("delete_api_token of a missing token")
+    );
+    assert_eq!(
+        store.get_api_token(first.id).await.expect("get_api_token"),
+        None
+    );
+    let listed = store.list_api_tokens().await.expect("list_api_tokens");
+    assert!(
+        listed.iter().all(|t| t.id != first.id),
+        "list_api_tokens still shows deleted token {}",
+        first.id
+    );
+    assert!(
+        listed.contains(&second),
+        "list_api_tokens lacks token {}",
+        second.id
+    );
 }

@@ -18,9 +18,10 @@ pub mod records;
 use async_trait::async_trait;
 
 use crate::model::{
-    Annotation, AnnotationId, AnnotationPatch, BatchId, BatchOutcome, CreateOutcome, JobId,
-    JobKind, JobStatus, NewAnnotation, NewProject, NewStorage, NewTask, Project, ProjectId,
-    StorageId, StorageRecord, StorageRole, SyncJob, Task, TaskId,
+    Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
+    CreateOutcome, JobId, JobKind, JobStatus, NewAnnotation, NewApiToken, NewProject, NewStorage,
+    NewTask, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task, TaskId,
+    TokenId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -150,4 +151,14 @@ pub trait StateStore: Send + Sync {
         status: JobStatus,
         failure: Option<String>,
     ) -> StateResult<Option<SyncJob>>;
+
+    // API tokens (records only: hashing secrets and checking requests is the caller's).
+    /// Stores a new token under a fresh id and returns its record.
+    async fn create_api_token(&self, token: NewApiToken) -> StateResult<ApiTokenRecord>;
+    /// The token `id`, `None` if it does not exist.
+    async fn get_api_token(&self, id: TokenId) -> StateResult<Option<ApiTokenRecord>>;
+    /// Every token, in id order.
+    async fn list_api_tokens(&self) -> StateResult<Vec<ApiTokenRecord>>;
+    /// Deletes the token. `false` if it did not exist.
+    async fn delete_api_token(&self, id: TokenId) -> StateResult<bool>;
 }

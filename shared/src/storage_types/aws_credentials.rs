@@ -44,6 +44,19 @@ fn base_provider(settings: &Map<String, Value>) -> SharedCredentialsProvider {
     let key = setting_or_env(settings, "aws_access_key_id", "AWS_ACCESS_KEY_ID");
     let secret = setting_or_env(settings, "aws_secret_access_key", "AWS_SECRET_ACCESS_KEY");
     let token = setting_or_env(settings, "aws_session_token", "AWS_SESSION_TOKEN");
+    let own_endpoint = str_setting(settings, "s3_endpoint").is_some();
+    let own_keys = str_setting(settings, "aws_access_key_id").is_some();
+    if own_endpoint && !own_keys && str_setting(settings, "role_arn").is_none() {
+        // Validation refuses this; a storage stored before that rule must still never sign
+        // requests to its own endpoint with the server's credentials.
+        return SharedCredentialsProvider::new(Credentials::new(
+            "",
+            "",
+            None,
+            None,
+            "labelsync-no-credentials",
+        ));
+    }
     match (key, secret) {
         (Some(key), Some(secret)) => SharedCredentialsProvider::new(Credentials::new(
             key,

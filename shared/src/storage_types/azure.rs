@@ -78,6 +78,37 @@ fn setting_or_env(settings: &Map<String, Value>, field: &str, variable: &str) ->
         .or_else(|| std::env::var(variable).ok().filter(|v| !v.is_empty()))
 }
 
+/// Azure's rule for storage account names: 3-24 lowercase letters and digits. The name
+/// becomes the blob host name, so nothing else may get through.
+fn check_account_name(name: &str) -> Result<(), SettingsError> {
+    let shaped = (3..=24).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if shaped {
+        return Ok(());
+    }
+    Err(SettingsError::field(
+        "account_name",
+        "Not a storage account name: use 3-24 lowercase letters and digits.",
+    ))
+}
+
+/// A tenant or client id: a GUID, or for tenants a domain name; it goes into token URLs.
+fn check_directory_id(field: &str, value: &str) -> Result<(), SettingsError> {
+    let shaped = (1..=253).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if shaped {
+        return Ok(());
+    }
+    Err(SettingsError::field(
+        field,
+        format!("{value:?} is not a directory id (a GUID or a domain name)"),
+    ))
+}
+
 fn missing(what: &str) -> SettingsError {
     SettingsError::Connection(format!(
         "{what} required: set it on the storage, or AZURE_BLOB_ACCOUNT_NAME / AZURE_BLOB_ACCOUNT_KEY on the server"
@@ -156,6 +187,18 @@ impl StorageType for Azure {
         &FIELD_LISTS[variant_index(self.service_principal, role)]
     }
 
+    fn server_credentials_field(&self, settings: &Map<String, Value>) -> Option<&'static str> {
+        if str_setting(settings, "account_name").is_none() {
+            return Some("account_name");
+        }
+        let own_key = self.service_principal || str_setting(settings, "account_key").is_some();
+        (!own_key).then_some("account_key")
+    }
+
+    fn destination_fields(&self) -> &'static [&'static str] {
+        &["account_name", "tenant_id"]
+    }
+
     fn form_layout(&self, role: StorageRole) -> Value {
         let mut rows = vec![
             json!({"columnCount": 3, "fields": [
@@ -186,11 +229,14 @@ impl StorageType for Azure {
         if str_setting(settings, "container").is_none() {
             return Err(SettingsError::field("container", "This field is required."));
         }
+        if let Some(name) = str_setting(settings, "account_name") {
+            check_account_name(name)?;
+        }
         if self.service_principal {
             for name in ["tenant_id", "client_id"] {
-                if str_setting(settings, name).is_none() {
-                    return Err(SettingsError::field(name, "This field is required."));
-                }
+                let value = str_setting(settings, name)
+                    .ok_or_else(|| SettingsError::field(name, "This field is required."))?;
+                check_directory_id(name, value)?;
             }
         }
         compile_regex_filter(str_setting(settings, "regex_filter"))?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
-use super::ssrf::check_endpoint;
+use super::reach::check_endpoint;
 use super::{
     Field, FieldDefault, SettingsError, SourceSpec, StorageType, bool_setting,
     compile_regex_filter, str_setting,
@@ -16,6 +16,7 @@ use super::{
 use crate::backends::databricks::{DatabricksBackend, VolumeTarget};
 use crate::backends::{BackendError, ListRequest, ObjectStore};
 use crate::config::Settings;
+use crate::egress::Guard;
 use crate::model::{AnnotationId, StorageRole};
 
 pub struct Databricks;
@@ -72,7 +73,10 @@ fn check_segment(settings: &Map<String, Value>, name: &str) -> Result<(), Settin
     Ok(())
 }
 
-fn backend(settings: &Map<String, Value>) -> Result<DatabricksBackend, SettingsError> {
+fn backend(
+    settings: &Map<String, Value>,
+    env: &Settings,
+) -> Result<DatabricksBackend, SettingsError> {
     let timeout = settings
         .get("request_timeout_s")
         .and_then(Value::as_u64)
@@ -82,6 +86,7 @@ fn backend(settings: &Map<String, Value>) -> Result<DatabricksBackend, SettingsE
         .get("verify_tls")
         .is_none_or(|_| bool_setting(settings, "verify_tls"));
     let target = VolumeTarget {
+        guard: Guard::new(env.egress.clone()),
         host: text(settings, "host"),
         token: text(settings, "token"),
         catalog: text(settings, "catalog"),
@@ -119,6 +124,10 @@ impl StorageType for Databricks {
         }
     }
 
+    fn destination_fields(&self) -> &'static [&'static str] {
+        &["host"]
+    }
+
     fn form_layout(&self, role: StorageRole) -> Value {
         let mut rows = vec![
             json!({"columnCount": 2, "fields": [
@@ -151,14 +160,7 @@ impl StorageType for Databricks {
     ) -> Result<(), SettingsError> {
         let host = str_setting(settings, "host")
             .ok_or_else(|| SettingsError::field("host", "This field is required."))?;
-        if !(host.starts_with("https://") || host.starts_with("http://")) {
-            return Err(SettingsError::field(
-                "host",
-                format!(
-                    "{host:?} must be the workspace URL, like https://adb-123.7.azuredatabricks.net"
-                ),
-            ));
-        }
+        super::host::parse_base_url("host", host)?;
         for name in ["catalog", "schema", "volume"] {
             check_segment(settings, name)?;
         }
@@ -183,14 +185,14 @@ impl StorageType for Databricks {
         settings: &Map<String, Value>,
         env: &Settings,
     ) -> Result<(), SettingsError> {
-        check_endpoint("host", text(settings, "host"), env.allow_private_endpoints).await?;
+        check_endpoint("host", text(settings, "host"), env).await?;
         if str_setting(settings, "token").is_none() {
             return Err(SettingsError::field(
                 "token",
                 "A personal access token is required.",
             ));
         }
-        let backend = backend(settings)?;
+        let backend = backend(settings, env)?;
         let listing_prefix = match prefix(settings) {
             "" => String::new(),
             p => format!("{p}/"),
@@ -227,9 +229,9 @@ impl StorageType for Databricks {
     fn open(
         &self,
         settings: &Map<String, Value>,
-        _env: &Settings,
+        env: &Settings,
     ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
-        Ok(Arc::new(backend(settings)?))
+        Ok(Arc::new(backend(settings, env)?))
     }
 
     fn source(&self, settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError> {

@@ -7,6 +7,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use super::bucket::ProbeFailure;
+use super::gcs_key::{self, ServiceAccountKey};
 use super::gcs_wif;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
@@ -73,17 +74,11 @@ fn emulator() -> Option<String> {
     })
 }
 
-/// The credentials JSON, checked the way Label Studio checks it.
-fn credentials(settings: &Map<String, Value>) -> Result<Option<Value>, SettingsError> {
-    let Some(text) = str_setting(settings, "google_application_credentials") else {
-        return Ok(None);
-    };
-    serde_json::from_str(text).map(Some).map_err(|e| {
-        SettingsError::field(
-            "google_application_credentials",
-            format!("Google Application Credentials must be valid JSON string. {e}"),
-        )
-    })
+/// The storage's service-account key, if it has one (see [`gcs_key`] for what is refused).
+fn credentials(settings: &Map<String, Value>) -> Result<Option<ServiceAccountKey>, SettingsError> {
+    str_setting(settings, "google_application_credentials")
+        .map(gcs_key::parse)
+        .transpose()
 }
 
 /// The emulator's `host:port`, which signed URLs then name.
@@ -106,19 +101,16 @@ fn backend(settings: &Map<String, Value>, federated: bool) -> Result<GcsBackend,
         };
         return Ok(GcsBackend::new(source, bucket_name(settings), Some(signer)));
     }
-    let parsed = credentials(settings)?;
-    let json = str_setting(settings, "google_application_credentials");
-    let source = match (&emulator, json) {
+    let key = credentials(settings)?;
+    let source = match (&emulator, &key) {
         (Some(endpoint), _) => ClientSource::Emulator(endpoint.clone()),
-        (None, Some(json)) => ClientSource::CredentialsJson(json.to_owned()),
+        (None, Some(key)) => ClientSource::CredentialsJson(key.json.clone()),
         (None, None) => ClientSource::ApplicationDefault,
     };
-    let signer = parsed.as_ref().and_then(|c| {
-        Some(UrlSigner {
-            client_email: c.get("client_email")?.as_str()?.to_owned(),
-            private_key_pem: Some(c.get("private_key")?.as_str()?.to_owned()),
-            emulator_host: emulator_host(emulator.as_deref()),
-        })
+    let signer = key.map(|key| UrlSigner {
+        client_email: key.client_email,
+        private_key_pem: Some(key.private_key_pem),
+        emulator_host: emulator_host(emulator.as_deref()),
     });
     Ok(GcsBackend::new(source, bucket_name(settings), signer))
 }
@@ -139,6 +131,14 @@ impl StorageType for Gcs {
 
     fn fields(&self, role: StorageRole) -> &'static [Field] {
         &FIELD_LISTS[variant_index(self.federated, role)]
+    }
+
+    fn server_credentials_field(&self, settings: &Map<String, Value>) -> Option<&'static str> {
+        if self.federated {
+            return Some("google_service_account_email");
+        }
+        let own = str_setting(settings, "google_application_credentials").is_some();
+        (!own).then_some("google_application_credentials")
     }
 
     fn form_layout(&self, role: StorageRole) -> Value {

@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::gcs_key::is_email;
 use super::{SettingsError, str_setting};
 
 /// The fields `gcswif` adds to `gcs`.
@@ -48,6 +49,29 @@ pub fn check(settings: &Map<String, Value>) -> Result<(), SettingsError> {
         return Err(SettingsError::field(
             "google_project_number",
             format!("{number:?} is not a project number (digits, like 123456789012)"),
+        ));
+    }
+    // These go into Google's URLs and the audience: their shape is Google's, nothing more.
+    for name in ["google_wif_pool_id", "google_wif_provider_id"] {
+        let id = str_setting(settings, name).unwrap_or_default();
+        let shaped = (4..=32).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !shaped {
+            return Err(SettingsError::field(
+                name,
+                format!(
+                    "{id:?} is not a Workload Identity id (4-32 lowercase letters, digits and hyphens)"
+                ),
+            ));
+        }
+    }
+    let email = service_account(settings);
+    if !is_email(email) {
+        return Err(SettingsError::field(
+            "google_service_account_email",
+            format!("{email:?} is not a service account email"),
         ));
     }
     Ok(())

@@ -109,9 +109,11 @@ impl StorageType for LocalFiles {
     fn open(
         &self,
         settings: &Map<String, Value>,
-        _env: &Settings,
+        env: &Settings,
     ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
-        Ok(Arc::new(LocalBackend::new(storage_path(settings))))
+        let backend = LocalBackend::new(storage_path(settings))
+            .confined_to(env.local_files.document_root.clone());
+        Ok(Arc::new(backend))
     }
 
     fn source(&self, settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError> {
@@ -162,12 +164,6 @@ pub fn check_path(
         ));
     };
     let path = Path::new(path);
-    if !path.exists() {
-        return Err(SettingsError::Connection(format!(
-            "Absolute local path \"{}\" does not exist",
-            path.display()
-        )));
-    }
     let root_shown = root.display();
     if path == root {
         return Err(SettingsError::Connection(format!(
@@ -177,12 +173,26 @@ pub fn check_path(
             root.join("dataset1").display()
         )));
     }
-    if !is_strictly_below(path, root) {
-        return Err(SettingsError::Connection(format!(
+    let not_below = || {
+        SettingsError::Connection(format!(
             "Absolute local path \"{}\" must be a subdirectory of LOCAL_FILES_DOCUMENT_ROOT=\"{root_shown}\" \
              (and must not use \"..\" or a symlink to leave it)",
             path.display()
+        ))
+    };
+    // Outside the root the answer is the same whether the path exists or not: validation is
+    // no way to probe the server's file system.
+    if !is_lexically_below(path, root) {
+        return Err(not_below());
+    }
+    if !path.exists() {
+        return Err(SettingsError::Connection(format!(
+            "Absolute local path \"{}\" does not exist",
+            path.display()
         )));
+    }
+    if !resolves_below(path, root) {
+        return Err(not_below());
     }
     if !serving_enabled {
         return Err(SettingsError::Connection(
@@ -195,16 +205,17 @@ pub fn check_path(
     Ok(())
 }
 
-/// Lexically below `root` with no `..`, and still below it once symlinks are resolved.
-fn is_strictly_below(path: &Path, root: &Path) -> bool {
-    let lexical = path.starts_with(root)
-        && path != root
-        && !path.components().any(|c| c == Component::ParentDir);
-    let resolved = match (path.canonicalize(), root.canonicalize()) {
+/// Below `root` as written, with no `..`.
+fn is_lexically_below(path: &Path, root: &Path) -> bool {
+    path.starts_with(root) && path != root && !path.components().any(|c| c == Component::ParentDir)
+}
+
+/// Still strictly below `root` once symlinks are resolved.
+pub fn resolves_below(path: &Path, root: &Path) -> bool {
+    match (path.canonicalize(), root.canonicalize()) {
         (Ok(p), Ok(r)) => p.starts_with(&r) && p != r,
         _ => false,
-    };
-    lexical && resolved
+    }
 }
 
 #[cfg(test)]
@@ -225,7 +236,13 @@ mod tests {
             message(check_path(None, r, true)),
             "Path must be set for Local Files storage"
         );
-        assert!(message(check_path(Some("/no/such/dir"), r, true)).ends_with("does not exist"));
+        let missing = r.join("no/such/dir");
+        assert!(message(check_path(missing.to_str(), r, true)).ends_with("does not exist"));
+        // Outside the root, existing or not, the answer is the same.
+        assert_eq!(
+            message(check_path(Some("/no/such/dir"), r, true)),
+            message(check_path(Some("/tmp"), r, true)).replace("\"/tmp\"", "\"/no/such/dir\"")
+        );
         assert!(
             message(check_path(r.to_str(), r, true))
                 .contains("cannot be the same as LOCAL_FILES_DOCUMENT_ROOT")

@@ -8,11 +8,13 @@ pub mod bucket;
 pub mod databricks;
 mod fields;
 pub mod gcs;
+mod gcs_key;
 mod gcs_wif;
+pub mod host;
 pub mod localfiles;
+mod reach;
 pub mod redis;
 pub mod s3;
-mod ssrf;
 
 use std::sync::Arc;
 
@@ -100,6 +102,17 @@ pub trait StorageType: Send + Sync {
     fn title(&self) -> &'static str;
     /// The type's own fields for a role, beyond the common ones every storage has.
     fn fields(&self, role: StorageRole) -> &'static [Field];
+    /// The fields that decide where the storage's secrets are sent (host, endpoint, port,
+    /// account, region): changing one of them requires entering the secrets again.
+    fn destination_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// When the storage would act with the server's own cloud identity (credentials left
+    /// empty, a role assumed with the server's keys, federation from the server's identity),
+    /// the field to name in the refusal; `None` when the storage brings its own.
+    fn server_credentials_field(&self, _settings: &Map<String, Value>) -> Option<&'static str> {
+        None
+    }
     /// The UI form (`GET …/form`): rows of fields, as Label Studio's `form_layout.yml`.
     fn form_layout(&self, role: StorageRole) -> Value;
     /// Normalizes settings in place and checks their shape; no I/O.

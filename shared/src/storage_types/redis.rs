@@ -7,11 +7,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
-use super::ssrf::check_host;
+use super::reach::check_host;
 use super::{Field, FieldDefault, SettingsError, SourceSpec, StorageType, str_setting};
 use crate::backends::redis::{RedisBackend, RedisTarget};
 use crate::backends::{BackendError, ObjectStore};
 use crate::config::Settings;
+use crate::egress::Guard;
 use crate::model::{AnnotationId, StorageRole};
 
 pub struct Redis;
@@ -85,8 +86,10 @@ fn db(settings: &Map<String, Value>, role: StorageRole) -> Result<u16, SettingsE
 fn backend(
     settings: &Map<String, Value>,
     role: StorageRole,
+    env: &Settings,
 ) -> Result<RedisBackend, SettingsError> {
     let target = RedisTarget {
+        guard: Guard::new(env.egress.clone()),
         host: host(settings),
         port: port(settings)?,
         password: str_setting(settings, "password"),
@@ -130,6 +133,10 @@ impl StorageType for Redis {
         }
     }
 
+    fn destination_fields(&self) -> &'static [&'static str] {
+        &["host", "port"]
+    }
+
     fn form_layout(&self, _role: StorageRole) -> Value {
         json!([
             {"columnCount": 1, "fields": [
@@ -147,6 +154,9 @@ impl StorageType for Redis {
         role: StorageRole,
         settings: &mut Map<String, Value>,
     ) -> Result<(), SettingsError> {
+        if let Some(host) = str_setting(settings, "host") {
+            super::host::check_host("host", host)?;
+        }
         port(settings)?;
         db(settings, role)?;
         Ok(())
@@ -159,8 +169,8 @@ impl StorageType for Redis {
         env: &Settings,
     ) -> Result<(), SettingsError> {
         let port = port(settings)?;
-        check_host("host", host(settings), port, env.allow_private_endpoints).await?;
-        let backend = backend(settings, role)?;
+        check_host("host", host(settings), port, env).await?;
+        let backend = backend(settings, role, env)?;
         backend
             .ping()
             .await
@@ -170,9 +180,9 @@ impl StorageType for Redis {
     fn open(
         &self,
         settings: &Map<String, Value>,
-        _env: &Settings,
+        env: &Settings,
     ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
-        Ok(Arc::new(backend(settings, role_of(settings))?))
+        Ok(Arc::new(backend(settings, role_of(settings), env)?))
     }
 
     fn source(&self, settings: &Map<String, Value>) -> Result<SourceSpec, SettingsError> {

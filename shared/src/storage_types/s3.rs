@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::aws_credentials;
 use super::bucket::ProbeFailure;
-use super::ssrf::check_endpoint;
+use super::reach::check_endpoint;
 use super::{
     Field, FieldDefault, SettingsError, SourceSpec, StorageType, bucket, compile_regex_filter,
     str_setting, variant_field_lists, variant_index,
@@ -20,6 +20,7 @@ use super::{
 use crate::backends::ObjectStore;
 use crate::backends::s3::{Encryption, S3Backend};
 use crate::config::Settings;
+use crate::egress::{self, Guard};
 use crate::model::{AnnotationId, StorageRole};
 
 /// `s3` (access keys) and `s3s` (an IAM role assumed with an external id): one type, two slugs.
@@ -88,21 +89,31 @@ async fn check_role(settings: &Map<String, Value>) -> Result<(), SettingsError> 
 }
 
 /// The S3 client a storage's settings describe. `s3_endpoint` (or the operator's `S3_ENDPOINT`)
-/// selects an S3-compatible store, addressed path-style.
-pub fn client(settings: &Map<String, Value>) -> aws_sdk_s3::Client {
+/// selects an S3-compatible store, addressed path-style. A storage's own endpoint is reached
+/// only through the egress guard; the operator's and AWS's are trusted.
+pub fn client(
+    settings: &Map<String, Value>,
+    env: &Settings,
+) -> Result<aws_sdk_s3::Client, SettingsError> {
     let region = region(settings);
     let credentials = aws_credentials::provider(settings, &region);
     let mut config = aws_sdk_s3::config::Builder::new()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new(region))
         .credentials_provider(credentials);
-    if let Some(endpoint) = str_setting(settings, "s3_endpoint")
-        .map(str::to_owned)
-        .or_else(|| std::env::var("S3_ENDPOINT").ok().filter(|v| !v.is_empty()))
-    {
+    if let Some(endpoint) = str_setting(settings, "s3_endpoint") {
+        let guard = Guard::new(env.egress.clone());
+        guard
+            .check_url(endpoint)
+            .map_err(|e| SettingsError::field("s3_endpoint", e.to_string()))?;
+        config = config
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .http_client(egress::aws_http_client(&guard));
+    } else if let Some(endpoint) = std::env::var("S3_ENDPOINT").ok().filter(|v| !v.is_empty()) {
         config = config.endpoint_url(endpoint).force_path_style(true);
     }
-    aws_sdk_s3::Client::from_conf(config.build())
+    Ok(aws_sdk_s3::Client::from_conf(config.build()))
 }
 
 /// An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<name>`.
@@ -123,6 +134,27 @@ fn check_role_arn(arn: Option<&str>) -> Result<(), SettingsError> {
     Err(SettingsError::field(
         "role_arn",
         format!("{arn:?} is not an IAM role ARN; expected arn:aws:iam::123456789012:role/<name>"),
+    ))
+}
+
+/// Both halves of an access key on the storage itself.
+fn has_own_keys(settings: &Map<String, Value>) -> bool {
+    str_setting(settings, "aws_access_key_id").is_some()
+        && str_setting(settings, "aws_secret_access_key").is_some()
+}
+
+/// A region is a name (`us-east-1`, `fr-par`, `auto`); it becomes part of AWS host names.
+fn check_region(region: &str) -> Result<(), SettingsError> {
+    let shaped = (1..=64).contains(&region.len())
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if shaped {
+        return Ok(());
+    }
+    Err(SettingsError::field(
+        "region_name",
+        format!("{region:?} is not a region name (letters, digits, '-' and '_', like us-east-1)"),
     ))
 }
 
@@ -168,6 +200,18 @@ impl StorageType for S3 {
         &FIELD_LISTS[variant_index(self.assume_role, role)]
     }
 
+    fn server_credentials_field(&self, settings: &Map<String, Value>) -> Option<&'static str> {
+        match (has_own_keys(settings), self.assume_role) {
+            (true, _) => None,
+            (false, true) => Some("role_arn"),
+            (false, false) => Some("aws_access_key_id"),
+        }
+    }
+
+    fn destination_fields(&self) -> &'static [&'static str] {
+        &["s3_endpoint", "region_name"]
+    }
+
     fn form_layout(&self, role: StorageRole) -> Value {
         let mut rows = vec![
             json!({"columnCount": 3, "fields": [
@@ -206,8 +250,19 @@ impl StorageType for S3 {
             return Err(SettingsError::field("bucket", "This field is required."));
         };
         check_bucket_name(name)?;
+        if let Some(region) = str_setting(settings, "region_name") {
+            check_region(region)?;
+        }
+        if let Some(endpoint) = str_setting(settings, "s3_endpoint") {
+            super::host::parse_base_url("s3_endpoint", endpoint)?;
+        }
         if self.assume_role {
             check_role_arn(str_setting(settings, "role_arn"))?;
+        } else if str_setting(settings, "s3_endpoint").is_some() && !has_own_keys(settings) {
+            return Err(SettingsError::field(
+                "aws_access_key_id",
+                "A storage with its own s3_endpoint needs its own access key id and secret access key: the server's AWS credentials are never sent to an endpoint a storage names.",
+            ));
         }
         compile_regex_filter(str_setting(settings, "regex_filter"))?;
         bucket::check_presign_ttl(settings)?;
@@ -221,12 +276,12 @@ impl StorageType for S3 {
         env: &Settings,
     ) -> Result<(), SettingsError> {
         if let Some(endpoint) = str_setting(settings, "s3_endpoint") {
-            check_endpoint("s3_endpoint", endpoint, env.allow_private_endpoints).await?;
+            check_endpoint("s3_endpoint", endpoint, env).await?;
         }
         if self.assume_role {
             check_role(settings).await?;
         }
-        let backend = S3Backend::new(client(settings), bucket_name(settings));
+        let backend = S3Backend::new(client(settings, env)?, bucket_name(settings));
         let prefix = str_setting(settings, "prefix").unwrap_or_default();
         let name = bucket_name(settings);
         let failure = match bucket::probe(&backend, role, prefix).await {
@@ -246,14 +301,15 @@ impl StorageType for S3 {
     fn open(
         &self,
         settings: &Map<String, Value>,
-        _env: &Settings,
+        env: &Settings,
     ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
         let encryption =
             str_setting(settings, "aws_sse_kms_key_id").map(|key_id| Encryption::Kms {
                 key_id: key_id.to_owned(),
             });
         Ok(Arc::new(
-            S3Backend::new(client(settings), bucket_name(settings)).with_encryption(encryption),
+            S3Backend::new(client(settings, env)?, bucket_name(settings))
+                .with_encryption(encryption),
         ))
     }
 

@@ -7,7 +7,7 @@ use super::start::mark_in_progress;
 use super::{HandlerError, Message};
 use crate::backends::{BackendError, ListRequest};
 use crate::context::{Context, storage_type_of};
-use crate::model::{JobId, JobStatus, StorageId, StorageRecord};
+use crate::model::{BatchId, BatchOutcome, JobId, JobStatus, StorageId, StorageRecord};
 
 /// Handles one `ListPage` message.
 pub async fn handle_list_page(
@@ -71,12 +71,31 @@ pub async fn handle_list_page(
             keys: chunk.to_vec(),
         })
         .collect();
+    // Entries the listing could not offer as keys count as one more batch of this page, made
+    // only of errors, so they reach the traceback once however often the page is delivered.
+    let skipped_batch = (!listed.skipped.is_empty()).then_some(BatchId {
+        page,
+        batch: batches.len() as u64,
+    });
+    let announced = batches.len() as u64 + u64::from(skipped_batch.is_some());
     // Record the page before sending anything, so no batch can be counted done before the job
     // knows it exists; a redelivery re-sends, and ingest is idempotent.
-    let progress = ctx
+    let mut progress = ctx
         .state
-        .record_page(job, page, batches.len() as u64, listed.next.is_none())
+        .record_page(job, page, announced, listed.next.is_none())
         .await?;
+    if let Some(batch) = skipped_batch {
+        let errors = listed
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {s}", describe(&storage)))
+            .collect();
+        let outcome = BatchOutcome {
+            errors,
+            ..BatchOutcome::default()
+        };
+        progress = ctx.state.record_batch(job, batch, outcome).await?;
+    }
     if !ctx.state.page_sent(job, page).await? {
         send_follow_ups(ctx, &storage, job, page, listed.next, &batches).await?;
         ctx.state.mark_page_sent(job, page).await?;
@@ -153,6 +172,8 @@ fn is_permanent(error: &BackendError) -> bool {
         BackendError::NotFound { .. }
             | BackendError::PermissionDenied { .. }
             | BackendError::InvalidKey { .. }
+            | BackendError::OverLimit { .. }
+            | BackendError::Refused { .. }
     )
 }
 

@@ -2,16 +2,17 @@
 
 use std::time::{Duration, Instant};
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
 
 use super::crud::{find, type_of};
 use super::json::storage_json;
 use super::request::{SecretRule, checked_settings, required_project};
+use crate::api::access::Caller;
 use crate::api::body::{id_value, object_body};
 use crate::api::error::{ApiError, ApiResult};
 use crate::backends::{ListRequest, ObjectMeta};
@@ -20,8 +21,11 @@ use crate::model::{StorageRecord, StorageRole, iso_time};
 use crate::storage_types::{self, StorageType};
 use crate::sync::start::start_sync;
 
-/// Default and most files in one `files` preview.
+/// Files in one `files` preview unless `limit` asks for another number.
 const DEFAULT_PREVIEW_LIMIT: usize = 100;
+/// The most files one preview lists, whatever `limit` asks: a preview is one listing call's
+/// worth, not a way to make the server walk a whole bucket into memory.
+const MAX_PREVIEW_LIMIT: usize = 1000;
 /// A preview stops listing after this long, as Label Studio's does.
 const PREVIEW_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -44,17 +48,19 @@ pub async fn form(role: StorageRole, Path(slug): Path<String>) -> ApiResult<Json
 /// in what the body leaves out or empty).
 async fn settings_to_check(
     ctx: &Context,
+    caller: &Caller,
     role: StorageRole,
     slug: &str,
     body: &Map<String, Value>,
 ) -> ApiResult<(&'static dyn StorageType, Map<String, Value>)> {
     let ty = type_of(slug)?;
-    required_project(ctx, body).await?;
+    required_project(ctx, caller, body).await?;
     let base = match id_value(body.get("id")) {
-        Some(id) => find(ctx, role, slug, id).await?.settings,
+        Some(id) => find(ctx, caller, role, slug, id).await?.settings,
         None => Map::new(),
     };
-    let settings = checked_settings(ctx, ty, role, body, &base, SecretRule::FalsyKeeps).await?;
+    let rule = SecretRule::FalsyKeeps;
+    let settings = checked_settings(ctx, caller, ty, role, body, &base, rule).await?;
     Ok((ty, settings))
 }
 
@@ -62,12 +68,13 @@ async fn settings_to_check(
 pub async fn validate(
     role: StorageRole,
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let body = object_body(&headers, &body)?;
-    settings_to_check(&ctx, role, &slug, &body).await?;
+    settings_to_check(&ctx, &caller, role, &slug, &body).await?;
     Ok(StatusCode::OK)
 }
 
@@ -75,15 +82,19 @@ pub async fn validate(
 /// `{"key": null}` sentinel if there are more.
 pub async fn files(
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let body = object_body(&headers, &body)?;
-    let (ty, settings) = settings_to_check(&ctx, StorageRole::Import, &slug, &body).await?;
+    let role = StorageRole::Import;
+    let (ty, settings) = settings_to_check(&ctx, &caller, role, &slug, &body).await?;
     let limit = id_value(body.get("limit"))
-        .map_or(DEFAULT_PREVIEW_LIMIT, |l| l as usize)
-        .max(1);
+        .map_or(DEFAULT_PREVIEW_LIMIT, |l| {
+            usize::try_from(l).unwrap_or(usize::MAX)
+        })
+        .clamp(1, MAX_PREVIEW_LIMIT);
     let spec = ty.source(&settings)?;
     let backend = ty.open(&settings, &ctx.settings)?;
     let started = Instant::now();
@@ -135,10 +146,11 @@ fn file_json(ty: &dyn StorageType, settings: &Map<String, Value>, object: &Objec
 pub async fn sync(
     role: StorageRole,
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path((slug, id)): Path<(String, u64)>,
 ) -> ApiResult<Response> {
     let ty = type_of(&slug)?;
-    let record: StorageRecord = find(&ctx, role, &slug, id).await?;
+    let record: StorageRecord = find(&ctx, &caller, role, &slug, id).await?;
     if !record.synchronizable {
         let body = json!({"message": format!("Storage {id} is not synchronizable")});
         return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());

@@ -1,10 +1,10 @@
 //! List, create, read, update and delete storages.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -12,6 +12,7 @@ use super::json::storage_json;
 use super::request::{
     SecretRule, checked_settings, optional_text, required_project, synchronizable,
 };
+use crate::api::access::Caller;
 use crate::api::body::object_body;
 use crate::api::error::{ApiError, ApiResult};
 use crate::context::Context;
@@ -30,15 +31,16 @@ pub fn type_of(slug: &str) -> ApiResult<&'static dyn StorageType> {
         .ok_or_else(|| ApiError::not_found(format!("Storage type {slug:?}")))
 }
 
-/// A stored storage of this role and type, 404 otherwise.
+/// A stored storage of this role and type that the caller may see, 404 otherwise.
 pub async fn find(
     ctx: &Context,
+    caller: &Caller,
     role: StorageRole,
     slug: &str,
     id: u64,
 ) -> ApiResult<StorageRecord> {
     match ctx.state.get_storage(id).await? {
-        Some(s) if s.role == role && s.storage_type == slug => Ok(s),
+        Some(s) if s.role == role && s.storage_type == slug && caller.sees(s.project) => Ok(s),
         _ => Err(ApiError::not_found(format!("{slug} storage {id}"))),
     }
 }
@@ -47,11 +49,13 @@ pub async fn find(
 pub async fn list_all(
     role: StorageRole,
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Query(q): Query<ProjectQuery>,
 ) -> ApiResult<Json<Vec<Value>>> {
     let Some(project) = q.project.and_then(|p| p.parse::<u64>().ok()) else {
         return Ok(Json(Vec::new()));
     };
+    caller.check(project, format!("Project {project}"))?;
     let records = ctx.state.list_storages(project, role).await?;
     let mut out = Vec::with_capacity(records.len());
     for ty in storage_types::all() {
@@ -66,6 +70,7 @@ pub async fn list_all(
 pub async fn list(
     role: StorageRole,
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(slug): Path<String>,
     Query(q): Query<ProjectQuery>,
 ) -> ApiResult<Json<Vec<Value>>> {
@@ -79,7 +84,7 @@ pub async fn list(
     let project = raw
         .parse::<u64>()
         .map_err(|_| ApiError::validation("project", "A valid integer is required."))?;
-    if ctx.state.get_project(project).await?.is_none() {
+    if !caller.sees(project) || ctx.state.get_project(project).await?.is_none() {
         return Err(ApiError::not_found(format!("Project {project}")));
     }
     let mut out = Vec::new();
@@ -99,15 +104,17 @@ pub async fn list(
 pub async fn create(
     role: StorageRole,
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
     let ty = type_of(&slug)?;
     let body = object_body(&headers, &body)?;
-    let project = required_project(&ctx, &body).await?;
+    let project = required_project(&ctx, &caller, &body).await?;
     let settings = checked_settings(
         &ctx,
+        &caller,
         ty,
         role,
         &body,
@@ -139,10 +146,11 @@ pub async fn create(
 pub async fn get_one(
     role: StorageRole,
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path((slug, id)): Path<(String, u64)>,
 ) -> ApiResult<Json<Value>> {
     let ty = type_of(&slug)?;
-    let record = find(&ctx, role, &slug, id).await?;
+    let record = find(&ctx, &caller, role, &slug, id).await?;
     Ok(Json(storage_json(&ctx, ty, &record).await))
 }
 
@@ -152,15 +160,17 @@ pub async fn get_one(
 pub async fn update(
     role: StorageRole,
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path((slug, id)): Path<(String, u64)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let ty = type_of(&slug)?;
-    let record = find(&ctx, role, &slug, id).await?;
+    let record = find(&ctx, &caller, role, &slug, id).await?;
     let body = object_body(&headers, &body)?;
     let settings = checked_settings(
         &ctx,
+        &caller,
         ty,
         role,
         &body,
@@ -197,9 +207,10 @@ pub async fn update(
 pub async fn delete(
     role: StorageRole,
     State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
     Path((slug, id)): Path<(String, u64)>,
 ) -> ApiResult<StatusCode> {
-    find(&ctx, role, &slug, id).await?;
+    find(&ctx, &caller, role, &slug, id).await?;
     ctx.state.delete_storage(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,11 +18,11 @@ pub fn routes() -> Router<Context> {
         .route("/api/storages/export/types", get(actions::types))
         .route(
             "/api/storages",
-            get(|c, q| crud::list_all(StorageRole::Import, c, q)),
+            get(|c, a, q| crud::list_all(StorageRole::Import, c, a, q)),
         )
         .route(
             "/api/storages/export",
-            get(|c, q| crud::list_all(StorageRole::Export, c, q)),
+            get(|c, a, q| crud::list_all(StorageRole::Export, c, a, q)),
         );
     for (role, base) in [
         (StorageRole::Import, "/api/storages"),
@@ -31,12 +31,12 @@ pub fn routes() -> Router<Context> {
         router = router
             .route(
                 &format!("{base}/{{storage_type}}"),
-                get(move |c, p, q| crud::list(role, c, p, q))
-                    .post(move |c, p, h, b| crud::create(role, c, p, h, b)),
+                get(move |c, a, p, q| crud::list(role, c, a, p, q))
+                    .post(move |c, a, p, h, b| crud::create(role, c, a, p, h, b)),
             )
             .route(
                 &format!("{base}/{{storage_type}}/validate"),
-                post(move |c, p, h, b| actions::validate(role, c, p, h, b)),
+                post(move |c, a, p, h, b| actions::validate(role, c, a, p, h, b)),
             )
             .route(
                 &format!("{base}/{{storage_type}}/form"),
@@ -44,14 +44,14 @@ pub fn routes() -> Router<Context> {
             )
             .route(
                 &format!("{base}/{{storage_type}}/{{id}}"),
-                get(move |c, p| crud::get_one(role, c, p))
-                    .patch(move |c, p, h, b| crud::update(role, c, p, h, b))
-                    .put(move |c, p, h, b| crud::update(role, c, p, h, b))
-                    .delete(move |c, p| crud::delete(role, c, p)),
+                get(move |c, a, p| crud::get_one(role, c, a, p))
+                    .patch(move |c, a, p, h, b| crud::update(role, c, a, p, h, b))
+                    .put(move |c, a, p, h, b| crud::update(role, c, a, p, h, b))
+                    .delete(move |c, a, p| crud::delete(role, c, a, p)),
             )
             .route(
                 &format!("{base}/{{storage_type}}/{{id}}/sync"),
-                post(move |c, p| actions::sync(role, c, p)),
+                post(move |c, a, p| actions::sync(role, c, a, p)),
             );
     }
     router.route("/api/storages/{storage_type}/files", post(actions::files))

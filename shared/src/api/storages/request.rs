@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::api::access::Caller;
 use crate::api::body::id_value;
 use crate::api::error::{ApiError, ApiResult};
 use crate::context::Context;
@@ -20,31 +21,78 @@ pub enum SecretRule {
 
 /// The body's type fields merged over `base` (a stored storage's settings, or empty), with
 /// defaults for what is still missing.
+///
+/// A stored secret is sent only where it was entered for: when the body moves the storage
+/// elsewhere (any of the type's [`StorageType::destination_fields`] changes) and does not send
+/// a secret again, the request is refused, so that no one holding the API token can redirect a
+/// stored password or key to a host of their choosing.
 pub fn merged_settings(
     ty: &dyn StorageType,
     role: StorageRole,
     body: &Map<String, Value>,
     base: &Map<String, Value>,
     rule: SecretRule,
-) -> Map<String, Value> {
+) -> ApiResult<Map<String, Value>> {
     let mut settings = base.clone();
     for field in ty.fields(role) {
         let Some(value) = body.get(field.name) else {
             continue;
         };
-        let falsy = value.is_null() || value.as_str() == Some("");
-        if field.secret && falsy && rule == SecretRule::FalsyKeeps && base.contains_key(field.name)
+        if field.secret
+            && is_falsy(value)
+            && rule == SecretRule::FalsyKeeps
+            && base.contains_key(field.name)
         {
             continue;
         }
         settings.insert(field.name.into(), value.clone());
     }
+    if let Some(moved) = moved_field(ty, base, &settings) {
+        let kept = ty.fields(role).iter().filter(|f| f.secret).find(|f| {
+            !base.get(f.name).is_none_or(is_falsy) && body.get(f.name).is_none_or(is_falsy)
+        });
+        if let Some(secret) = kept {
+            return Err(ApiError::validation(
+                secret.name,
+                format!(
+                    "Enter {} again: `{moved}` changed, and a stored secret is only ever sent to where it was entered for.",
+                    secret.name
+                ),
+            ));
+        }
+    }
     apply_defaults(ty.fields(role), &mut settings);
-    settings
+    Ok(settings)
 }
 
-/// The `project` of a request body: required, and it must exist.
-pub async fn required_project(ctx: &Context, body: &Map<String, Value>) -> ApiResult<Project> {
+fn is_falsy(value: &Value) -> bool {
+    value.is_null() || value.as_str() == Some("")
+}
+
+/// The first destination field whose value differs between the stored storage and the request.
+fn moved_field(
+    ty: &dyn StorageType,
+    base: &Map<String, Value>,
+    merged: &Map<String, Value>,
+) -> Option<&'static str> {
+    if base.is_empty() {
+        return None;
+    }
+    let value = |settings: &Map<String, Value>, name: &str| {
+        settings.get(name).filter(|v| !is_falsy(v)).cloned()
+    };
+    ty.destination_fields()
+        .iter()
+        .copied()
+        .find(|name| value(base, name) != value(merged, name))
+}
+
+/// The `project` of a request body: required, and it must exist and be the caller's.
+pub async fn required_project(
+    ctx: &Context,
+    caller: &Caller,
+    body: &Map<String, Value>,
+) -> ApiResult<Project> {
     let Some(raw) = body.get("project").filter(|v| !v.is_null()) else {
         return Err(ApiError::validation("project", "This field is required."));
     };
@@ -54,7 +102,12 @@ pub async fn required_project(ctx: &Context, body: &Map<String, Value>) -> ApiRe
             format!("Incorrect type. Expected pk value, received {raw}."),
         ));
     };
-    ctx.state.get_project(id).await?.ok_or_else(|| {
+    let visible = caller.sees(id).then_some(());
+    let project = match visible {
+        Some(()) => ctx.state.get_project(id).await?,
+        None => None,
+    };
+    project.ok_or_else(|| {
         ApiError::validation(
             "project",
             format!("Invalid pk \"{id}\" - object does not exist."),
@@ -76,15 +129,39 @@ pub fn synchronizable(body: &Map<String, Value>) -> Option<bool> {
 /// [`merged_settings`], normalized and checked against the storage itself.
 pub async fn checked_settings(
     ctx: &Context,
+    caller: &Caller,
     ty: &dyn StorageType,
     role: StorageRole,
     body: &Map<String, Value>,
     base: &Map<String, Value>,
     rule: SecretRule,
 ) -> ApiResult<Map<String, Value>> {
-    let mut settings = merged_settings(ty, role, body, base, rule);
+    let mut settings = merged_settings(ty, role, body, base, rule)?;
     ty.normalize(role, &mut settings)?;
+    check_server_credentials(ctx, caller, ty, &settings)?;
     ty.validate_connection(role, &settings, &ctx.settings)
         .await?;
     Ok(settings)
+}
+
+/// A storage that would act with the server's own cloud identity (empty keys, an `s3s` role
+/// assumed with the server's credentials, `gcswif`, application default credentials) may be
+/// set up by the admin; by a project token only when the operator allows it
+/// (`LABELSYNC_PROJECT_TOKENS_USE_SERVER_CREDENTIALS`).
+fn check_server_credentials(
+    ctx: &Context,
+    caller: &Caller,
+    ty: &dyn StorageType,
+    settings: &Map<String, Value>,
+) -> ApiResult<()> {
+    if caller.is_admin() || ctx.settings.project_tokens_use_server_credentials {
+        return Ok(());
+    }
+    match ty.server_credentials_field(settings) {
+        None => Ok(()),
+        Some(field) => Err(ApiError::validation(
+            field,
+            "This storage would use the server's own cloud credentials, which project tokens may not do: give the storage its own credentials (or ask the operator).",
+        )),
+    }
 }

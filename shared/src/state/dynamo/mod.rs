@@ -9,6 +9,7 @@
 //! - `LINKS#<storage>#<shard>` / `<row>#<key>` → `task`, `job` (the dedupe key)
 //! - `ANNOTATION#<id>` / `META`; indexes `PROJECT#<p>#ANNOTATIONS` and `TASK#<t>#ANNOTATIONS`
 //! - `JOB#<id>` / `META`; markers `JOB#<id>` / `PAGE#<n>` and `BATCH#<p>#<b>`
+//! - `TOKENS` / `<id>`: API tokens
 //!
 //! Ids are zero-padded to 20 digits in sort keys, so Queries return them in order.
 
@@ -16,6 +17,7 @@ mod jobs;
 mod records;
 mod table;
 mod tasks;
+mod tokens;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -24,9 +26,10 @@ use table::Table;
 pub use table::create_table;
 
 use crate::model::{
-    Annotation, AnnotationId, AnnotationPatch, BatchId, BatchOutcome, CreateOutcome, JobId,
-    JobKind, JobStatus, NewAnnotation, NewProject, NewStorage, NewTask, Project, ProjectId,
-    StorageId, StorageRecord, StorageRole, SyncJob, Task, TaskId,
+    Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
+    CreateOutcome, JobId, JobKind, JobStatus, NewAnnotation, NewApiToken, NewProject, NewStorage,
+    NewTask, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task, TaskId,
+    TokenId,
 };
 use crate::state::{StateResult, StateStore, StorageUpdate};
 
@@ -214,5 +217,17 @@ impl StateStore for DynamoState {
         failure: Option<String>,
     ) -> StateResult<Option<SyncJob>> {
         jobs::finish_job(&self.table, job, status, failure).await
+    }
+    async fn create_api_token(&self, token: NewApiToken) -> StateResult<ApiTokenRecord> {
+        tokens::create_api_token(&self.table, token).await
+    }
+    async fn get_api_token(&self, id: TokenId) -> StateResult<Option<ApiTokenRecord>> {
+        tokens::get_api_token(&self.table, id).await
+    }
+    async fn list_api_tokens(&self) -> StateResult<Vec<ApiTokenRecord>> {
+        tokens::list_api_tokens(&self.table).await
+    }
+    async fn delete_api_token(&self, id: TokenId) -> StateResult<bool> {
+        tokens::delete_api_token(&self.table, id).await
     }
 }

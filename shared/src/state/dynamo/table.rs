@@ -141,6 +141,26 @@ impl Table {
         Ok(())
     }
 
+    /// Deletes an item; `true` if it existed. Exactly one of several concurrent callers
+    /// sees `true`, as the answer comes from the delete itself.
+    pub async fn delete_existing(
+        &self,
+        pk: &str,
+        sk: &str,
+        operation: &'static str,
+    ) -> StateResult<bool> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .set_key(Some(key(pk, sk)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| store_error(operation, e))?;
+        Ok(deleted.attributes.is_some_and(|old| !old.is_empty()))
+    }
+
     /// Reserves `count` ids of `kind`; returns the first.
     pub async fn allocate(
         &self,

@@ -13,6 +13,7 @@ mod tables;
 mod tasks;
 #[cfg(test)]
 mod tests;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -24,9 +25,10 @@ use self::tables::During;
 use super::{StateResult, StateStore, StorageUpdate};
 use crate::embedded_db::EmbeddedDb;
 use crate::model::{
-    Annotation, AnnotationId, AnnotationPatch, BatchId, BatchOutcome, CreateOutcome, JobId,
-    JobKind, JobStatus, NewAnnotation, NewProject, NewStorage, NewTask, Project, ProjectId,
-    StorageId, StorageRecord, StorageRole, SyncJob, Task, TaskId,
+    Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
+    CreateOutcome, JobId, JobKind, JobStatus, NewAnnotation, NewApiToken, NewProject, NewStorage,
+    NewTask, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task, TaskId,
+    TokenId,
 };
 
 /// [`StateStore`] over the embedded `redb` file.
@@ -287,5 +289,24 @@ impl StateStore for EmbeddedState {
             jobs::finish(db, job, status, failure)
         })
         .await
+    }
+
+    async fn create_api_token(&self, token: NewApiToken) -> StateResult<ApiTokenRecord> {
+        self.run("create_api_token", move |db| tokens::create(db, token))
+            .await
+    }
+
+    async fn get_api_token(&self, id: TokenId) -> StateResult<Option<ApiTokenRecord>> {
+        self.run("get_api_token", move |db| tokens::get(db, id))
+            .await
+    }
+
+    async fn list_api_tokens(&self) -> StateResult<Vec<ApiTokenRecord>> {
+        self.run("list_api_tokens", tokens::list).await
+    }
+
+    async fn delete_api_token(&self, id: TokenId) -> StateResult<bool> {
+        self.run("delete_api_token", move |db| tokens::delete(db, id))
+            .await
     }
 }

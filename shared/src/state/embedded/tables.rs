@@ -51,6 +51,8 @@ pub(super) const JOB_PAGES_SENT: TableDefinition<(u64, u64), ()> =
 /// (job, page, batch): batches already recorded.
 pub(super) const JOB_BATCHES: TableDefinition<(u64, u64, u64), ()> =
     TableDefinition::new("state_job_batches");
+/// Token id -> `ApiTokenRecord`.
+pub(super) const API_TOKENS: TableDefinition<u64, &[u8]> = TableDefinition::new("state_api_tokens");
 /// Id kind -> last id handed out.
 pub(super) const LAST_IDS: TableDefinition<&str, u64> = TableDefinition::new("state_last_ids");
 
@@ -63,7 +65,7 @@ pub(super) type RecordTable<'t> = Table<'t, u64, &'static [u8]>;
 /// Creates every state table, so that read transactions find them.
 pub(super) fn create_all(txn: &WriteTransaction) -> StateResult<()> {
     const OP: &str = "create tables";
-    for records in [PROJECTS, STORAGES, TASKS, ANNOTATIONS, JOBS] {
+    for records in [PROJECTS, STORAGES, TASKS, ANNOTATIONS, JOBS, API_TOKENS] {
         txn.open_table(records).during(OP)?;
     }
     for pairs in [
@@ -175,6 +177,7 @@ pub(super) enum IdKind {
     Task,
     Annotation,
     Job,
+    ApiToken,
 }
 
 impl IdKind {
@@ -185,6 +188,7 @@ impl IdKind {
             IdKind::Task => "task",
             IdKind::Annotation => "annotation",
             IdKind::Job => "job",
+            IdKind::ApiToken => "api_token",
         }
     }
 }
