@@ -14,8 +14,8 @@ use common::Server;
 use emulators::{AZURITE_ACCOUNT, AZURITE_KEY};
 use hmac::{KeyInit, Mac};
 use labelsync::backends::ObjectStore;
-use labelsync::backends::azure::{AzureAuth, AzureBackend, ContainerTarget};
 use labelsync::backends::conformance;
+use labelsync::connectors::azure::backend::{AzureAuth, AzureBackend, ContainerTarget};
 use serde_json::{Value, json};
 
 fn endpoint() -> &'static str {

@@ -13,7 +13,7 @@ use common::Server;
 use databricks_server::FilesApi;
 use labelsync::backends::ObjectStore;
 use labelsync::backends::conformance;
-use labelsync::backends::databricks::{DatabricksBackend, VolumeTarget};
+use labelsync::connectors::databricks::backend::{DatabricksBackend, VolumeTarget};
 use labelsync::egress::{EgressPolicy, Guard};
 use serde_json::{Value, json};
 

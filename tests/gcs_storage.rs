@@ -15,7 +15,7 @@ use base64::Engine;
 use common::Server;
 use labelsync::backends::ObjectStore;
 use labelsync::backends::conformance;
-use labelsync::backends::gcs::{ClientSource, GcsBackend};
+use labelsync::connectors::gcs::backend::{ClientSource, GcsBackend};
 use serde_json::{Value, json};
 
 const CLIENT_EMAIL: &str = "labelsync-test@labelsync-tests.iam.gserviceaccount.com";

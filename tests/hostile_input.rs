@@ -153,8 +153,8 @@ async fn a_storage_made_while_private_addresses_were_allowed_cannot_reach_them_a
     let body = json!({"project": project, "host": api.url, "catalog": "c", "schema": "s",
                       "volume": "v", "token": "dapi-token", "use_blob_urls": true});
     // An import storage with one file, synced while allowed.
-    let writer = labelsync::backends::databricks::DatabricksBackend::new(
-        &labelsync::backends::databricks::VolumeTarget {
+    let writer = labelsync::connectors::databricks::backend::DatabricksBackend::new(
+        &labelsync::connectors::databricks::backend::VolumeTarget {
             guard: labelsync::egress::Guard::new(labelsync::egress::EgressPolicy::allow_all()),
             host: &api.url,
             token: "dapi-token",

@@ -9,9 +9,9 @@ mod hostile;
 use std::time::{Duration, Instant};
 
 use hostile::{CannedResponse, EndlessDirectories, FakeRedis, Recorder, Redirector};
-use labelsync::backends::databricks::{DatabricksBackend, VolumeTarget};
-use labelsync::backends::redis::{RedisBackend, RedisTarget};
 use labelsync::backends::{ListRequest, ObjectStore};
+use labelsync::connectors::databricks::backend::{DatabricksBackend, VolumeTarget};
+use labelsync::connectors::redis::backend::{RedisBackend, RedisTarget};
 use labelsync::egress::{EgressPolicy, Guard};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

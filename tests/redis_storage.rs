@@ -10,7 +10,7 @@ use common::Server;
 use emulators::REDIS_PASSWORD;
 use labelsync::backends::ObjectStore;
 use labelsync::backends::conformance;
-use labelsync::backends::redis::{RedisBackend, RedisTarget};
+use labelsync::connectors::redis::backend::{RedisBackend, RedisTarget};
 use labelsync::egress::{EgressPolicy, Guard};
 use serde_json::{Value, json};
 

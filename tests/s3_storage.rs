@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::primitives::ByteStream;
 use common::Server;
 use labelsync::backends::conformance;
-use labelsync::backends::s3::S3Backend;
+use labelsync::connectors::s3::backend::S3Backend;
 use serde_json::{Value, json};
 
 async fn s3() -> aws_sdk_s3::Client {

@@ -1,15 +1,17 @@
-//! What every handler needs: the state store, the queue, the settings and the open backends.
+//! What every handler needs: the state store, the queue, the settings and the bound storages.
 //! Built once per process (outside any request or event handler) and shared.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use serde_json::{Map, Value};
+
 use crate::backends::ObjectStore;
 use crate::config::Settings;
+use crate::connectors::{self, Connector, SettingsError, Storage};
 use crate::model::StorageRecord;
 use crate::queue::Queue;
 use crate::state::StateStore;
-use crate::storage_types::{self, SettingsError, StorageType};
 
 /// The services one process runs on.
 #[derive(Clone)]
@@ -17,7 +19,7 @@ pub struct Context {
     pub state: Arc<dyn StateStore>,
     pub queue: Arc<dyn Queue>,
     pub settings: Arc<Settings>,
-    backends: Arc<BackendCache>,
+    storages: Arc<StorageCache>,
 }
 
 impl Context {
@@ -26,55 +28,57 @@ impl Context {
             state,
             queue,
             settings: Arc::new(settings),
-            backends: Arc::default(),
+            storages: Arc::default(),
         }
     }
 
-    /// The backend of a storage, opened once and reused while its settings stay the same
-    /// (backends keep clients, connection pools and listing caches).
-    pub fn backend(&self, storage: &StorageRecord) -> Result<Arc<dyn ObjectStore>, SettingsError> {
-        self.backends.get_or_open(storage, &self.settings)
+    /// A stored storage bound to its type, parsed once and reused while its settings stay the
+    /// same (a bound storage keeps its backend: clients, connection pools, listing caches).
+    pub fn storage(&self, record: &StorageRecord) -> Result<Arc<dyn Storage>, SettingsError> {
+        self.storages.get_or_bind(record, &self.settings)
+    }
+
+    /// The backend of a stored storage.
+    pub fn backend(&self, record: &StorageRecord) -> Result<Arc<dyn ObjectStore>, SettingsError> {
+        self.storage(record)?.backend()
     }
 }
 
-/// The storage type of a record; an unknown slug is a settings error naming it.
-pub fn storage_type_of(storage: &StorageRecord) -> Result<&'static dyn StorageType, SettingsError> {
-    storage_types::by_slug(&storage.storage_type).ok_or_else(|| {
-        SettingsError::Connection(format!("unknown storage type {:?}", storage.storage_type))
+/// The type of a record; an unknown slug is a settings error naming it.
+pub fn connector_of(record: &StorageRecord) -> Result<&'static dyn Connector, SettingsError> {
+    connectors::by_slug(&record.storage_type).ok_or_else(|| {
+        SettingsError::Connection(format!("unknown storage type {:?}", record.storage_type))
     })
 }
 
-/// A backend with the settings it was opened with.
-type OpenBackend = (
-    serde_json::Map<String, serde_json::Value>,
-    Arc<dyn ObjectStore>,
-);
+/// A bound storage with the settings it was bound from.
+type Bound = (Map<String, Value>, Arc<dyn Storage>);
 
-/// Open backends by storage id.
+/// Bound storages by storage id.
 #[derive(Default)]
-struct BackendCache {
-    open: Mutex<HashMap<u64, OpenBackend>>,
+struct StorageCache {
+    bound: Mutex<HashMap<u64, Bound>>,
 }
 
-impl BackendCache {
-    fn get_or_open(
+impl StorageCache {
+    fn get_or_bind(
         &self,
-        storage: &StorageRecord,
-        env: &Settings,
-    ) -> Result<Arc<dyn ObjectStore>, SettingsError> {
-        if let Some((settings, backend)) = self.lock().get(&storage.id)
-            && *settings == storage.settings
+        record: &StorageRecord,
+        env: &Arc<Settings>,
+    ) -> Result<Arc<dyn Storage>, SettingsError> {
+        if let Some((settings, storage)) = self.lock().get(&record.id)
+            && *settings == record.settings
         {
-            return Ok(backend.clone());
+            return Ok(storage.clone());
         }
-        let backend = storage_type_of(storage)?.open(&storage.settings, env)?;
+        let storage = connector_of(record)?.bind(record.role, &record.settings, env)?;
         self.lock()
-            .insert(storage.id, (storage.settings.clone(), backend.clone()));
-        Ok(backend)
+            .insert(record.id, (record.settings.clone(), storage.clone()));
+        Ok(storage)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, OpenBackend>> {
-        self.open
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Bound>> {
+        self.bound
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }

@@ -4,20 +4,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::access::Caller;
-use super::body::{id_value, object_body};
+use super::body::{flag, id_value, object_body};
 use super::error::{ApiError, ApiResult};
 use super::tasks::{annotation_json, visible_task};
 use crate::context::Context;
 use crate::export::queue_annotation_change;
 use crate::model::{Annotation, AnnotationPatch, NewAnnotation};
-
-fn flag(body: &Map<String, Value>, name: &str) -> Option<bool> {
-    body.get(name)
-        .map(|_| crate::storage_types::bool_setting(body, name))
-}
 
 /// `POST /api/tasks/<id>/annotations`.
 pub async fn create(

@@ -60,3 +60,15 @@ pub fn id_value(value: Option<&Value>) -> Option<u64> {
         _ => None,
     }
 }
+
+/// A boolean field of the body, when present: JSON booleans, or `"true"`/`"1"`/`"on"` as
+/// forms send them.
+pub fn flag(body: &Map<String, Value>, name: &str) -> Option<bool> {
+    let value = body.get(name)?;
+    Some(match value {
+        Value::Bool(b) => *b,
+        Value::String(s) => matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "on"),
+        Value::Number(n) => n.as_i64().is_some_and(|n| n != 0),
+        _ => false,
+    })
+}

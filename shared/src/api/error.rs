@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use crate::connectors::SettingsError;
 use crate::queue::QueueError;
 use crate::state::StateError;
-use crate::storage_types::SettingsError;
 use crate::sync::HandlerError;
 
 /// An API failure with its HTTP status.

@@ -3,6 +3,7 @@
 //! root or the storages answers 404 (Label Studio answers 500 to an escape).
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::Body;
@@ -12,13 +13,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::access::Caller;
-use crate::backends::local::LocalBackend;
-use crate::backends::{BackendError, ObjectMeta};
+use super::error::ApiError;
+use crate::backends::{BackendError, ObjectMeta, ObjectStore};
 use crate::context::Context;
 use crate::model::StorageRole;
 use crate::resolve::stream::{StreamOptions, object_response};
-use crate::storage_types::localfiles::resolves_below;
-use crate::storage_types::str_setting;
 
 #[derive(Deserialize)]
 pub struct LocalFileQuery {
@@ -46,19 +45,18 @@ pub async fn serve(
         return StatusCode::NOT_FOUND.into_response();
     };
     let full = settings.document_root.join(&relative);
-    match covered_by_a_storage(&ctx, &caller, &full).await {
-        Ok(true) => {}
-        Ok(false) => return StatusCode::NOT_FOUND.into_response(),
+    let (backend, key) = match serving_storage(&ctx, &caller, &full).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(response) => return response,
-    }
-    let backend = LocalBackend::new(settings.document_root.clone());
+    };
     let options = StreamOptions {
         max_range: None,
         cache_control: "private, max-age=0, must-revalidate",
         etag: &weak_etag,
         not_modified_with_range: true,
     };
-    match object_response(&backend, &relative.to_string_lossy(), &headers, &options).await {
+    match object_response(backend.as_ref(), &key, &headers, &options).await {
         Ok(response) => response,
         Err(BackendError::NotFound { .. } | BackendError::InvalidKey { .. }) => {
             StatusCode::NOT_FOUND.into_response()
@@ -87,55 +85,37 @@ fn relative_path(requested: &str) -> Option<PathBuf> {
     (!parts.is_empty()).then(|| parts.iter().collect())
 }
 
-/// Whether the file's directory is the path (or below the path) of a local-files source
-/// storage of a project the caller may see.
-async fn covered_by_a_storage(
+/// The backend and key of the source storage (of a project the caller may see) that serves
+/// `file`, checked on the disk as it is now; `None` when no storage does.
+async fn serving_storage(
     ctx: &Context,
     caller: &Caller,
     file: &Path,
-) -> Result<bool, Response> {
-    let Some(dir) = file.parent() else {
-        return Ok(false);
-    };
+) -> Result<Option<(Arc<dyn ObjectStore>, String)>, Response> {
     let projects = ctx.state.list_projects().await.map_err(internal)?;
     for project in projects.into_iter().filter(|p| caller.sees(p.id)) {
-        let storages = ctx
+        let records = ctx
             .state
             .list_storages(project.id, StorageRole::Import)
             .await
             .map_err(internal)?;
-        let root = &ctx.settings.local_files.document_root;
-        let covered = storages
-            .iter()
-            .filter(|s| s.storage_type == "localfiles")
-            .filter_map(|s| str_setting(&s.settings, "path"))
-            .any(|path| {
-                dir.starts_with(Path::new(path)) && still_inside(file, Path::new(path), root)
-            });
-        if covered {
-            return Ok(true);
+        for record in &records {
+            let Ok(storage) = ctx.storage(record) else {
+                continue;
+            };
+            if let Some(key) = storage.local_file(file) {
+                let backend = storage
+                    .backend()
+                    .map_err(|e| ApiError::from(e).into_response())?;
+                return Ok(Some((backend, key)));
+            }
         }
     }
-    Ok(false)
-}
-
-/// Checked on the disk as it is now, not as it was when the storage was created: the
-/// storage's directory must still resolve strictly below the document root (a directory swapped
-/// for a symlink leads nowhere), and symlinks must not lead the file out of the storage.
-fn still_inside(file: &Path, storage: &Path, root: &Path) -> bool {
-    if !resolves_below(storage, root) {
-        return false;
-    }
-    match (file.canonicalize(), storage.canonicalize()) {
-        (Ok(f), Ok(s)) => f.starts_with(s),
-        // A missing file is answered 404 by the read itself.
-        (Err(_), _) => true,
-        _ => false,
-    }
+    Ok(None)
 }
 
 fn internal(e: crate::state::StateError) -> Response {
-    crate::api::error::ApiError::internal(e).into_response()
+    ApiError::internal(e).into_response()
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::access::Caller;
 use super::error::{ApiError, ApiResult};
 use super::tasks::visible_task;
 use crate::backends::ObjectMeta;
-use crate::context::{Context, storage_type_of};
+use crate::context::Context;
 use crate::model::StorageRole;
 use crate::resolve::stream::{StreamOptions, object_response};
 use crate::resolve::uri::decode_fileuri;
@@ -60,18 +60,19 @@ async fn resolve(
         .state
         .list_storages(project, StorageRole::Import)
         .await?;
-    let found = storages.iter().find_map(|s| {
-        let ty = storage_type_of(s).ok()?;
-        ty.resolve_key(&s.settings, &uri).map(|key| (s, ty, key))
+    let found = storages.iter().find_map(|record| {
+        let storage = ctx.storage(record).ok()?;
+        let key = storage.resolve_key(&uri)?;
+        Some((storage, key))
     });
-    let Some((storage, ty, key)) = found else {
+    let Some((storage, key)) = found else {
         return Err(ApiError::not_found(format!(
             "A storage of project {project} serving {uri}"
         )));
     };
-    let backend = ctx.backend(storage)?;
+    let backend = storage.backend()?;
     // A storage that cannot sign (say, GCS on credentials without a private key) is proxied.
-    if let (Some(ttl), Some(presigner)) = (ty.presign(&storage.settings), backend.presigner()) {
+    if let (Some(ttl), Some(presigner)) = (storage.presign(), backend.presigner()) {
         let url = presigner
             .presign_get(&key, ttl, mime_guess::from_path(&key).first_raw())
             .await

@@ -2,6 +2,7 @@
 //! URLs and `storage_filename` shown.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
@@ -11,8 +12,9 @@ use serde_json::{Value, json};
 use super::access::Caller;
 use super::error::{ApiError, ApiResult};
 use super::projects::get_project;
-use crate::context::{Context, storage_type_of};
-use crate::model::{Annotation, Project, StorageRecord, StorageRole, Task, iso_time};
+use crate::connectors::Storage;
+use crate::context::Context;
+use crate::model::{Annotation, Project, StorageRole, Task, iso_time};
 use crate::resolve::rewrite::{rename_undefined, rewrite_uris};
 
 /// The most tasks one page returns.
@@ -27,38 +29,33 @@ pub struct TaskQuery {
     after: Option<u64>,
 }
 
-/// The project's import storages by id, for URI rewriting and `storage_filename`.
+/// The project's import storages by id, bound, for URI rewriting and `storage_filename`.
 pub struct TaskView {
     project: Project,
-    storages: HashMap<u64, StorageRecord>,
+    storages: HashMap<u64, Arc<dyn Storage>>,
 }
 
 impl TaskView {
     pub async fn load(ctx: &Context, project: Project) -> ApiResult<Self> {
-        let storages = ctx
+        let records = ctx
             .state
             .list_storages(project.id, StorageRole::Import)
             .await?;
-        Ok(TaskView {
-            project,
-            storages: storages.into_iter().map(|s| (s.id, s)).collect(),
-        })
+        let storages = records
+            .iter()
+            .filter_map(|r| Some((r.id, ctx.storage(r).ok()?)))
+            .collect();
+        Ok(TaskView { project, storages })
     }
 
     fn serves(&self, uri: &str) -> bool {
-        self.storages
-            .values()
-            .any(|s| storage_type_of(s).is_ok_and(|t| t.resolve_key(&s.settings, uri).is_some()))
+        self.storages.values().any(|s| s.resolve_key(uri).is_some())
     }
 
     fn storage_filename(&self, task: &Task) -> Option<String> {
         let source = task.source.as_ref()?;
         let storage = self.storages.get(&source.storage)?;
-        Some(
-            storage_type_of(storage)
-                .ok()?
-                .storage_filename(&storage.settings, &source.key),
-        )
+        Some(storage.storage_filename(&source.key))
     }
 
     /// One task's JSON.

@@ -13,13 +13,8 @@
 //! - `put` creates or overwrites; `delete` of a missing key succeeds.
 //! - Missing objects are [`BackendError::NotFound`].
 
-pub mod azure;
 pub mod conformance;
-pub mod databricks;
-pub mod gcs;
-pub mod local;
-pub mod redis;
-pub mod s3;
+pub mod failure;
 
 use std::fmt::Debug;
 use std::ops::Range;

@@ -10,13 +10,12 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use crate::backends::ObjectStore;
-use crate::context::{Context, storage_type_of};
+use crate::connectors::Storage;
+use crate::context::Context;
 use crate::model::{
     Annotation, AnnotationId, JobId, ProjectId, StorageId, StorageRecord, StorageRole,
 };
 use crate::model::{BatchId, BatchOutcome};
-use crate::storage_types::StorageType;
-use crate::storage_types::bool_setting;
 use crate::sync::fanout::{describe, running_job_storage};
 use crate::sync::finish::finish_job;
 use crate::sync::start::mark_in_progress;
@@ -58,10 +57,7 @@ pub async fn handle_export_annotation(
         .list_storages(project, StorageRole::Export)
         .await?;
     if deleted {
-        for storage in targets
-            .iter()
-            .filter(|s| bool_setting(&s.settings, "can_delete_objects"))
-        {
+        for storage in &targets {
             delete_annotation(ctx, storage, annotation).await?;
         }
         return Ok(());
@@ -75,13 +71,21 @@ pub async fn handle_export_annotation(
     Ok(())
 }
 
-/// The type and backend of a target storage.
-fn open_target(
-    ctx: &Context,
+/// A target storage, bound.
+fn open_target(ctx: &Context, storage: &StorageRecord) -> Result<Arc<dyn Storage>, HandlerError> {
+    ctx.storage(storage)
+        .map_err(|source| HandlerError::Settings {
+            storage: storage.id,
+            source,
+        })
+}
+
+/// The backend of a bound target storage.
+fn backend_of(
+    bound: &dyn Storage,
     storage: &StorageRecord,
-) -> Result<(&'static dyn StorageType, Arc<dyn ObjectStore>), HandlerError> {
-    let opened = storage_type_of(storage).and_then(|ty| Ok((ty, ctx.backend(storage)?)));
-    opened.map_err(|source| HandlerError::Settings {
+) -> Result<Arc<dyn ObjectStore>, HandlerError> {
+    bound.backend().map_err(|source| HandlerError::Settings {
         storage: storage.id,
         source,
     })
@@ -93,7 +97,8 @@ pub async fn write_annotation(
     storage: &StorageRecord,
     annotation: &Annotation,
 ) -> Result<(), HandlerError> {
-    let (ty, backend) = open_target(ctx, storage)?;
+    let ty = open_target(ctx, storage)?;
+    let backend = backend_of(ty.as_ref(), storage)?;
     let Some(task) = ctx.state.get_task(annotation.task).await? else {
         return Ok(());
     };
@@ -103,7 +108,7 @@ pub async fn write_annotation(
     } else {
         serde_json::to_vec(&document)
     }?;
-    let key = ty.export_key(&storage.settings, annotation.id);
+    let key = ty.export_key(annotation.id);
     let written = backend.put(&key, body.into()).await;
     written.map_err(|source| HandlerError::Backend {
         storage: storage.id,
@@ -116,8 +121,12 @@ async fn delete_annotation(
     storage: &StorageRecord,
     annotation: AnnotationId,
 ) -> Result<(), HandlerError> {
-    let (ty, backend) = open_target(ctx, storage)?;
-    let key = ty.export_key(&storage.settings, annotation);
+    let ty = open_target(ctx, storage)?;
+    if !ty.can_delete_objects() {
+        return Ok(());
+    }
+    let backend = backend_of(ty.as_ref(), storage)?;
+    let key = ty.export_key(annotation);
     let deleted = backend.delete(&key).await;
     deleted.map_err(|source| HandlerError::Backend {
         storage: storage.id,

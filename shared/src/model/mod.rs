@@ -4,6 +4,7 @@
 mod annotation;
 mod job;
 mod project;
+mod secret;
 mod storage;
 mod task;
 mod token;
@@ -11,9 +12,13 @@ mod token;
 pub use annotation::{Annotation, AnnotationPatch, NewAnnotation};
 pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, SyncJob};
 pub use project::{NewProject, Project};
+pub use secret::Secret;
 pub use storage::{NewStorage, StorageRecord, StorageRole, SyncStatus};
 pub use task::{CreateOutcome, NewTask, Task, TaskSource, iso_time};
 pub use token::{ApiTokenRecord, NewApiToken, TokenId};
+
+/// Label Studio's `$undefined$`: the data key of Files-mode tasks until a label config names it.
+pub const UNDEFINED_DATA_KEY: &str = "$undefined$";
 
 pub type ProjectId = u64;
 pub type StorageId = u64;

@@ -9,10 +9,10 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::uri::encode_fileuri;
-use crate::sync::ingest::UNDEFINED_DATA_KEY;
+use crate::model::UNDEFINED_DATA_KEY;
 
-/// URI schemes of the storage types.
-pub const STORAGE_SCHEMES: &[&str] = &["s3", "gs", "azure-blob", "azure-spi", "dbx"];
+/// URI schemes of the storage types, from the registry.
+static STORAGE_SCHEMES: LazyLock<Vec<&'static str>> = LazyLock::new(crate::connectors::uri_schemes);
 
 static QUOTED_URI: LazyLock<Regex> = LazyLock::new(|| {
     let schemes = STORAGE_SCHEMES

@@ -28,13 +28,6 @@ pub fn decode_fileuri(raw: &str) -> Option<String> {
     })
 }
 
-/// `scheme://bucket/key` split into its three parts.
-pub fn split_uri(uri: &str) -> Option<(&str, &str, &str)> {
-    let (scheme, rest) = uri.split_once("://")?;
-    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-    Some((scheme, bucket, key))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,15 +55,5 @@ mod tests {
             Some("s3://b/k x.jpg")
         );
         assert_eq!(decode_fileuri("nonsense"), None);
-    }
-
-    #[test]
-    fn splits_scheme_bucket_key() {
-        assert_eq!(
-            split_uri("s3://b/dir/k.jpg"),
-            Some(("s3", "b", "dir/k.jpg"))
-        );
-        assert_eq!(split_uri("gs://b"), Some(("gs", "b", "")));
-        assert_eq!(split_uri("s3:/b"), None);
     }
 }

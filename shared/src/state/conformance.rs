@@ -49,7 +49,7 @@ async fn new_storage(store: &dyn StateStore, project: u64, role: StorageRole) ->
     settings.insert("path".to_owned(), json!("/data/images"));
     let new = NewStorage {
         role,
-        storage_type: "localfiles".to_owned(),
+        storage_type: "state-test-type".to_owned(),
         project,
         title: Some(format!("storage of project {project}")),
         description: None,

@@ -18,7 +18,7 @@ pub enum HandlerError {
     Settings {
         storage: u64,
         #[source]
-        source: crate::storage_types::SettingsError,
+        source: crate::connectors::SettingsError,
     },
     #[error("storage {storage}: {source}")]
     Backend {

@@ -6,7 +6,7 @@ use super::messages::BatchKey;
 use super::start::mark_in_progress;
 use super::{HandlerError, Message};
 use crate::backends::{BackendError, ListRequest};
-use crate::context::{Context, storage_type_of};
+use crate::context::Context;
 use crate::model::{BatchId, BatchOutcome, JobId, JobStatus, StorageId, StorageRecord};
 
 /// Handles one `ListPage` message.
@@ -23,14 +23,12 @@ pub async fn handle_list_page(
     if page == 0 {
         mark_in_progress(ctx, &storage, job).await?;
     }
-    let spec = match storage_type_of(&storage).and_then(|t| t.source(&storage.settings)) {
-        Ok(spec) => spec,
+    let bound = ctx.storage(&storage).and_then(|s| Ok((s.backend()?, s)));
+    let (backend, bound) = match bound {
+        Ok(opened) => opened,
         Err(e) => return fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await,
     };
-    let backend = match ctx.backend(&storage) {
-        Ok(backend) => backend,
-        Err(e) => return fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await,
-    };
+    let spec = bound.source();
     let request = ListRequest {
         prefix: &spec.prefix,
         recursive: spec.recursive,

@@ -11,12 +11,13 @@ use super::fanout::{describe, running_job_storage};
 use super::finish::finish_job;
 use super::messages::BatchKey;
 use crate::backends::{BackendError, ObjectStore};
-use crate::context::{Context, storage_type_of};
+use crate::connectors::Storage;
+use crate::context::Context;
 use crate::ingest::{TaskItem, read_tasks, task_file_format};
 use crate::model::{
     BatchId, BatchOutcome, CreateOutcome, JobId, NewTask, StorageId, StorageRecord, TaskSource,
+    UNDEFINED_DATA_KEY,
 };
-use crate::storage_types::StorageType;
 
 /// Tasks created per state call while parsing one object.
 const TASKS_PER_WRITE: usize = 1000;
@@ -34,22 +35,15 @@ pub async fn handle_ingest_batch(
     let Some(storage) = running_job_storage(ctx, job, storage_id).await? else {
         return Ok(());
     };
-    let ty = match storage_type_of(&storage) {
-        Ok(ty) => ty,
+    let bound = ctx.storage(&storage).and_then(|s| Ok((s.backend()?, s)));
+    let (backend, bound) = match bound {
+        Ok(opened) => opened,
         Err(e) => {
             return super::finish::fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await;
         }
     };
-    let spec = ty.source(&storage.settings);
-    let backend = ctx.backend(&storage);
-    let (spec, backend) = match (spec, backend) {
-        (Ok(spec), Ok(backend)) => (spec, backend),
-        (Err(e), _) | (_, Err(e)) => {
-            return super::finish::fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await;
-        }
-    };
-    let outcome = if spec.files_mode {
-        ingest_files(ctx, ty, &storage, job, &keys).await?
+    let outcome = if bound.source().files_mode {
+        ingest_files(ctx, bound.as_ref(), &storage, job, &keys).await?
     } else {
         ingest_task_files(ctx, &storage, backend, job, &keys).await?
     };
@@ -63,7 +57,7 @@ pub async fn handle_ingest_batch(
 /// Files mode: `{"$undefined$": <uri>}` per key; the API names the field from the label config.
 async fn ingest_files(
     ctx: &Context,
-    ty: &dyn StorageType,
+    bound: &dyn Storage,
     storage: &StorageRecord,
     job: JobId,
     keys: &[BatchKey],
@@ -71,7 +65,7 @@ async fn ingest_files(
     let tasks = keys
         .iter()
         .map(|k| {
-            let uri = ty.object_uri(&storage.settings, &ctx.settings, &k.key);
+            let uri = bound.object_uri(&k.key);
             let mut data = Map::new();
             data.insert(UNDEFINED_DATA_KEY.into(), Value::String(uri));
             let mut task = NewTask::from_data(Value::Object(data));
@@ -85,9 +79,6 @@ async fn ingest_files(
         .await?;
     Ok(outcome_of(created, Vec::new()))
 }
-
-/// Label Studio's `$undefined$`: the data key of Files-mode tasks until a label config names it.
-pub const UNDEFINED_DATA_KEY: &str = "$undefined$";
 
 /// Tasks mode: every object parsed; bad objects and items become errors, the rest go on.
 async fn ingest_task_files(

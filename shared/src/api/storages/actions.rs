@@ -1,5 +1,6 @@
 //! Storage actions: types, form, validate, files preview, sync.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -11,14 +12,14 @@ use serde_json::{Map, Value, json};
 
 use super::crud::{find, type_of};
 use super::json::storage_json;
-use super::request::{SecretRule, checked_settings, required_project};
+use super::request::{SecretRule, SettingsChange, checked_storage, required_project};
 use crate::api::access::Caller;
 use crate::api::body::{id_value, object_body};
 use crate::api::error::{ApiError, ApiResult};
 use crate::backends::{ListRequest, ObjectMeta};
+use crate::connectors::{self, Storage};
 use crate::context::Context;
 use crate::model::{StorageRecord, StorageRole, iso_time};
-use crate::storage_types::{self, StorageType};
 use crate::sync::start::start_sync;
 
 /// Files in one `files` preview unless `limit` asks for another number.
@@ -32,7 +33,7 @@ const PREVIEW_TIMEOUT: Duration = Duration::from_secs(30);
 /// `GET /api/storages/types`: the supported types in Label Studio's order.
 pub async fn types() -> Json<Vec<Value>> {
     Json(
-        storage_types::all()
+        connectors::all()
             .iter()
             .map(|t| json!({"name": t.slug(), "title": t.title()}))
             .collect(),
@@ -46,22 +47,27 @@ pub async fn form(role: StorageRole, Path(slug): Path<String>) -> ApiResult<Json
 
 /// A validate/files body: with `id`, merged over the stored storage (stored secrets fill
 /// in what the body leaves out or empty).
-async fn settings_to_check(
+async fn storage_to_check(
     ctx: &Context,
     caller: &Caller,
     role: StorageRole,
     slug: &str,
     body: &Map<String, Value>,
-) -> ApiResult<(&'static dyn StorageType, Map<String, Value>)> {
-    let ty = type_of(slug)?;
+) -> ApiResult<Arc<dyn Storage>> {
+    let connector = type_of(slug)?;
     required_project(ctx, caller, body).await?;
     let base = match id_value(body.get("id")) {
         Some(id) => find(ctx, caller, role, slug, id).await?.settings,
         None => Map::new(),
     };
-    let rule = SecretRule::FalsyKeeps;
-    let settings = checked_settings(ctx, caller, ty, role, body, &base, rule).await?;
-    Ok((ty, settings))
+    let change = SettingsChange {
+        connector,
+        role,
+        body,
+        base: &base,
+        rule: SecretRule::FalsyKeeps,
+    };
+    checked_storage(ctx, caller, &change).await
 }
 
 /// `POST …/<type>/validate`: 200 with an empty body, or the 400 envelope.
@@ -74,7 +80,7 @@ pub async fn validate(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let body = object_body(&headers, &body)?;
-    settings_to_check(&ctx, &caller, role, &slug, &body).await?;
+    storage_to_check(&ctx, &caller, role, &slug, &body).await?;
     Ok(StatusCode::OK)
 }
 
@@ -89,14 +95,14 @@ pub async fn files(
 ) -> ApiResult<Json<Value>> {
     let body = object_body(&headers, &body)?;
     let role = StorageRole::Import;
-    let (ty, settings) = settings_to_check(&ctx, &caller, role, &slug, &body).await?;
+    let storage = storage_to_check(&ctx, &caller, role, &slug, &body).await?;
     let limit = id_value(body.get("limit"))
         .map_or(DEFAULT_PREVIEW_LIMIT, |l| {
             usize::try_from(l).unwrap_or(usize::MAX)
         })
         .clamp(1, MAX_PREVIEW_LIMIT);
-    let spec = ty.source(&settings)?;
-    let backend = ty.open(&settings, &ctx.settings)?;
+    let spec = storage.source();
+    let backend = storage.backend()?;
     let started = Instant::now();
     let mut files = Vec::new();
     let mut continuation: Option<String> = None;
@@ -118,7 +124,7 @@ pub async fn files(
                 files.push(json!({"key": null, "last_modified": null, "size": null}));
                 return Ok(Json(json!({"files": files})));
             }
-            files.push(file_json(ty, &settings, object));
+            files.push(file_json(storage.as_ref(), object));
         }
         continuation = page.next;
         if continuation.is_none() {
@@ -132,9 +138,9 @@ pub async fn files(
     Ok(Json(json!({"files": files})))
 }
 
-fn file_json(ty: &dyn StorageType, settings: &Map<String, Value>, object: &ObjectMeta) -> Value {
+fn file_json(storage: &dyn Storage, object: &ObjectMeta) -> Value {
     json!({
-        "key": ty.storage_filename(settings, &object.key),
+        "key": storage.storage_filename(&object.key),
         "last_modified": object.last_modified.as_ref().map(iso_time),
         "size": object.size,
     })
@@ -155,8 +161,7 @@ pub async fn sync(
         let body = json!({"message": format!("Storage {id} is not synchronizable")});
         return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
     }
-    ty.validate_connection(role, &record.settings, &ctx.settings)
-        .await?;
+    ctx.storage(&record)?.check_connection(role).await?;
     let record = start_sync(&ctx, &record).await?;
     Ok(Json(storage_json(&ctx, ty, &record).await).into_response())
 }

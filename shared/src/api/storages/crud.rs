@@ -6,18 +6,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::json::storage_json;
 use super::request::{
-    SecretRule, checked_settings, optional_text, required_project, synchronizable,
+    SecretRule, SettingsChange, checked_storage, optional_text, required_project, synchronizable,
 };
 use crate::api::access::Caller;
 use crate::api::body::object_body;
 use crate::api::error::{ApiError, ApiResult};
+use crate::connectors::{self, Connector};
 use crate::context::Context;
 use crate::model::{NewStorage, StorageRecord, StorageRole};
-use crate::storage_types::{self, StorageType};
 use crate::sync::start::start_sync;
 
 #[derive(Deserialize)]
@@ -26,9 +26,8 @@ pub struct ProjectQuery {
 }
 
 /// The type of a path's `{storage_type}`, 404 when unknown.
-pub fn type_of(slug: &str) -> ApiResult<&'static dyn StorageType> {
-    storage_types::by_slug(slug)
-        .ok_or_else(|| ApiError::not_found(format!("Storage type {slug:?}")))
+pub fn type_of(slug: &str) -> ApiResult<&'static dyn Connector> {
+    connectors::by_slug(slug).ok_or_else(|| ApiError::not_found(format!("Storage type {slug:?}")))
 }
 
 /// A stored storage of this role and type that the caller may see, 404 otherwise.
@@ -58,7 +57,7 @@ pub async fn list_all(
     caller.check(project, format!("Project {project}"))?;
     let records = ctx.state.list_storages(project, role).await?;
     let mut out = Vec::with_capacity(records.len());
-    for ty in storage_types::all() {
+    for ty in connectors::all() {
         for record in records.iter().filter(|r| r.storage_type == ty.slug()) {
             out.push(storage_json(&ctx, *ty, record).await);
         }
@@ -112,16 +111,14 @@ pub async fn create(
     let ty = type_of(&slug)?;
     let body = object_body(&headers, &body)?;
     let project = required_project(&ctx, &caller, &body).await?;
-    let settings = checked_settings(
-        &ctx,
-        &caller,
-        ty,
+    let change = SettingsChange {
+        connector: ty,
         role,
-        &body,
-        &Default::default(),
-        SecretRule::AbsentKeeps,
-    )
-    .await?;
+        body: &body,
+        base: &Map::new(),
+        rule: SecretRule::AbsentKeeps,
+    };
+    let settings = checked_storage(&ctx, &caller, &change).await?.settings();
     let new = NewStorage {
         role,
         storage_type: slug,
@@ -168,16 +165,14 @@ pub async fn update(
     let ty = type_of(&slug)?;
     let record = find(&ctx, &caller, role, &slug, id).await?;
     let body = object_body(&headers, &body)?;
-    let settings = checked_settings(
-        &ctx,
-        &caller,
-        ty,
+    let change = SettingsChange {
+        connector: ty,
         role,
-        &body,
-        &record.settings,
-        SecretRule::AbsentKeeps,
-    )
-    .await?;
+        body: &body,
+        base: &record.settings,
+        rule: SecretRule::AbsentKeeps,
+    };
+    let settings = checked_storage(&ctx, &caller, &change).await?.settings();
     let (title, description, sync_flag) = (
         optional_text(&body, "title"),
         optional_text(&body, "description"),

@@ -3,12 +3,12 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::connectors::Connector;
 use crate::context::Context;
 use crate::model::{JobStatus, StorageRecord, iso_time};
-use crate::storage_types::StorageType;
 
 /// The storage's JSON; `running_job` fills live counters while a sync runs.
-pub async fn storage_json(ctx: &Context, ty: &dyn StorageType, record: &StorageRecord) -> Value {
+pub async fn storage_json(ctx: &Context, ty: &dyn Connector, record: &StorageRecord) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), json!(record.id));
     out.insert("type".into(), json!(record.storage_type));

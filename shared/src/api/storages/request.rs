@@ -1,14 +1,16 @@
 //! Request bodies to storage settings: which keys are common, which belong to the type, and
 //! how secrets are kept when a request leaves them out.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::api::access::Caller;
 use crate::api::body::id_value;
 use crate::api::error::{ApiError, ApiResult};
+use crate::connectors::{Connector, Storage};
 use crate::context::Context;
 use crate::model::{Project, StorageRole};
-use crate::storage_types::{StorageType, apply_defaults};
 
 /// How a secret absent from (or empty in) the body is treated.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -19,20 +21,30 @@ pub enum SecretRule {
     FalsyKeeps,
 }
 
-/// The body's type fields merged over `base` (a stored storage's settings, or empty), with
-/// defaults for what is still missing.
+/// A request's change to a storage's settings: the type's fields of `body` over `base` (the
+/// stored storage's settings, or empty for a new one).
+pub struct SettingsChange<'a> {
+    pub connector: &'static dyn Connector,
+    pub role: StorageRole,
+    pub body: &'a Map<String, Value>,
+    pub base: &'a Map<String, Value>,
+    pub rule: SecretRule,
+}
+
+/// The body's type fields merged over the base.
 ///
 /// A stored secret is sent only where it was entered for: when the body moves the storage
-/// elsewhere (any of the type's [`StorageType::destination_fields`] changes) and does not send
+/// elsewhere (any of the type's [`Connector::destination_fields`] changes) and does not send
 /// a secret again, the request is refused, so that no one holding the API token can redirect a
 /// stored password or key to a host of their choosing.
-pub fn merged_settings(
-    ty: &dyn StorageType,
-    role: StorageRole,
-    body: &Map<String, Value>,
-    base: &Map<String, Value>,
-    rule: SecretRule,
-) -> ApiResult<Map<String, Value>> {
+pub fn merged_settings(change: &SettingsChange<'_>) -> ApiResult<Map<String, Value>> {
+    let SettingsChange {
+        connector: ty,
+        role,
+        body,
+        base,
+        rule,
+    } = *change;
     let mut settings = base.clone();
     for field in ty.fields(role) {
         let Some(value) = body.get(field.name) else {
@@ -61,7 +73,6 @@ pub fn merged_settings(
             ));
         }
     }
-    apply_defaults(ty.fields(role), &mut settings);
     Ok(settings)
 }
 
@@ -71,7 +82,7 @@ fn is_falsy(value: &Value) -> bool {
 
 /// The first destination field whose value differs between the stored storage and the request.
 fn moved_field(
-    ty: &dyn StorageType,
+    ty: &dyn Connector,
     base: &Map<String, Value>,
     merged: &Map<String, Value>,
 ) -> Option<&'static str> {
@@ -122,26 +133,23 @@ pub fn optional_text(body: &Map<String, Value>, name: &str) -> Option<Option<Str
 
 /// `synchronizable` when the body has it.
 pub fn synchronizable(body: &Map<String, Value>) -> Option<bool> {
-    body.get("synchronizable")
-        .map(|_| crate::storage_types::bool_setting(body, "synchronizable"))
+    crate::api::body::flag(body, "synchronizable")
 }
 
-/// [`merged_settings`], normalized and checked against the storage itself.
-pub async fn checked_settings(
+/// [`merged_settings`] bound to the type (parsed and checked) and checked against the storage
+/// itself; store its [`Storage::settings`].
+pub async fn checked_storage(
     ctx: &Context,
     caller: &Caller,
-    ty: &dyn StorageType,
-    role: StorageRole,
-    body: &Map<String, Value>,
-    base: &Map<String, Value>,
-    rule: SecretRule,
-) -> ApiResult<Map<String, Value>> {
-    let mut settings = merged_settings(ty, role, body, base, rule)?;
-    ty.normalize(role, &mut settings)?;
-    check_server_credentials(ctx, caller, ty, &settings)?;
-    ty.validate_connection(role, &settings, &ctx.settings)
-        .await?;
-    Ok(settings)
+    change: &SettingsChange<'_>,
+) -> ApiResult<Arc<dyn Storage>> {
+    let settings = merged_settings(change)?;
+    let storage = change
+        .connector
+        .bind(change.role, &settings, &ctx.settings)?;
+    check_server_credentials(ctx, caller, storage.as_ref())?;
+    storage.check_connection(change.role).await?;
+    Ok(storage)
 }
 
 /// A storage that would act with the server's own cloud identity (empty keys, an `s3s` role
@@ -151,13 +159,12 @@ pub async fn checked_settings(
 fn check_server_credentials(
     ctx: &Context,
     caller: &Caller,
-    ty: &dyn StorageType,
-    settings: &Map<String, Value>,
+    storage: &dyn Storage,
 ) -> ApiResult<()> {
     if caller.is_admin() || ctx.settings.project_tokens_use_server_credentials {
         return Ok(());
     }
-    match ty.server_credentials_field(settings) {
+    match storage.server_credentials_field() {
         None => Ok(()),
         Some(field) => Err(ApiError::validation(
             field,

@@ -64,7 +64,7 @@ async fn data_survives_reopening_the_file() {
         .expect("project");
     let storage = crate::model::NewStorage {
         role: StorageRole::Import,
-        storage_type: "localfiles".to_owned(),
+        storage_type: "state-test-type".to_owned(),
         project: project.id,
         title: None,
         description: None,

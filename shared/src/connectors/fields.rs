@@ -1,32 +1,12 @@
-//! Field declarations of storage types and typed reads of stored settings.
-
-use serde_json::{Map, Value};
+//! The fields a storage type shows in the API: names, roles and which are write-only. Values,
+//! defaults and rules live in each connector's typed settings.
 
 use crate::model::StorageRole;
-
-/// A field's default when a create request leaves it out.
-#[derive(Clone, Copy, Debug)]
-pub enum FieldDefault {
-    Null,
-    Bool(bool),
-    Int(i64),
-}
-
-impl FieldDefault {
-    fn value(self) -> Value {
-        match self {
-            FieldDefault::Null => Value::Null,
-            FieldDefault::Bool(b) => Value::Bool(b),
-            FieldDefault::Int(n) => Value::from(n),
-        }
-    }
-}
 
 /// One type-specific field.
 #[derive(Clone, Copy, Debug)]
 pub struct Field {
     pub name: &'static str,
-    pub default: FieldDefault,
     /// Write-only: accepted, stored, never returned.
     pub secret: bool,
     pub import: bool,
@@ -34,28 +14,25 @@ pub struct Field {
 }
 
 impl Field {
-    pub const fn both(name: &'static str, default: FieldDefault) -> Self {
+    pub const fn both(name: &'static str) -> Self {
         Field {
             name,
-            default,
             secret: false,
             import: true,
             export: true,
         }
     }
-    pub const fn import(name: &'static str, default: FieldDefault) -> Self {
+    pub const fn import(name: &'static str) -> Self {
         Field {
             name,
-            default,
             secret: false,
             import: true,
             export: false,
         }
     }
-    pub const fn export(name: &'static str, default: FieldDefault) -> Self {
+    pub const fn export(name: &'static str) -> Self {
         Field {
             name,
-            default,
             secret: false,
             import: false,
             export: true,
@@ -64,7 +41,6 @@ impl Field {
     pub const fn secret(name: &'static str) -> Self {
         Field {
             name,
-            default: FieldDefault::Null,
             secret: true,
             import: true,
             export: true,
@@ -103,31 +79,4 @@ pub fn variant_field_lists(base: &[Field], extra: &[Field], dropped: &[&str]) ->
 /// Where [`variant_field_lists`] keeps the list of a variant and role.
 pub fn variant_index(variant: bool, role: StorageRole) -> usize {
     usize::from(variant) * 2 + usize::from(role == StorageRole::Export)
-}
-
-/// Fills every field the settings lack with its default.
-pub fn apply_defaults(fields: &[Field], settings: &mut Map<String, Value>) {
-    for field in fields {
-        settings
-            .entry(field.name)
-            .or_insert_with(|| field.default.value());
-    }
-}
-
-/// A string setting; `None` when absent, null or empty.
-pub fn str_setting<'a>(settings: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    settings
-        .get(name)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
-/// A boolean setting; also accepts `"true"`/`"false"` strings, as form posts send them.
-pub fn bool_setting(settings: &Map<String, Value>, name: &str) -> bool {
-    match settings.get(name) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "on"),
-        Some(Value::Number(n)) => n.as_i64().is_some_and(|n| n != 0),
-        _ => false,
-    }
 }

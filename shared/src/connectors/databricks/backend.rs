@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::egress::{self, Guard};
 
-use super::{
+use crate::backends::{
     BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore,
     served_range,
 };

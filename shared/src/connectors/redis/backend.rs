@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 
 use crate::egress::{self, Guard};
 
-use super::{
+use crate::backends::{
     BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore,
     served_range,
 };

@@ -21,7 +21,7 @@ use gcloud_storage::http::objects::upload::{Media, UploadObjectRequest, UploadTy
 use gcloud_storage::sign::{SignBy, SignedURLMethod, SignedURLOptions, URLStyle};
 use tokio::sync::OnceCell;
 
-use super::{
+use crate::backends::{
     BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore, Presigner,
     served_range,
 };

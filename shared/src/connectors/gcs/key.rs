@@ -10,12 +10,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::SettingsError;
+use crate::connectors::SettingsError;
 
 const FIELD: &str = "google_application_credentials";
 
 /// Google's OAuth token endpoint for service-account JWTs.
-const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 
 /// A parsed, rebuilt service-account key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,21 +43,14 @@ struct KeyFile {
     token_uri: Option<String>,
 }
 
-/// Where service-account tokens are requested: Google's, or the operator's override.
-fn token_url() -> String {
-    std::env::var("LABELSYNC_GOOGLE_TOKEN_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| GOOGLE_TOKEN_URL.to_owned())
-}
-
 fn field_error(message: impl Into<String>) -> SettingsError {
     SettingsError::field(FIELD, message)
 }
 
 /// Parses the field's text: valid JSON (Label Studio's message otherwise), of type
-/// `service_account`, with an email and a PEM private key.
-pub fn parse(text: &str) -> Result<ServiceAccountKey, SettingsError> {
+/// `service_account`, with an email and a PEM private key; its tokens will come from
+/// `token_url` (Google's, or the operator's).
+pub fn parse(text: &str, token_url: &str) -> Result<ServiceAccountKey, SettingsError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         field_error(format!(
             "Google Application Credentials must be valid JSON string. {e}"
@@ -91,7 +84,7 @@ pub fn parse(text: &str) -> Result<ServiceAccountKey, SettingsError> {
         .ok_or_else(|| {
             field_error("The key file's \"private_key\" is missing or not a PEM key.")
         })?;
-    key.token_uri = Some(token_url());
+    key.token_uri = Some(token_url.to_owned());
     let json = serde_json::to_string(&key)
         .map_err(|e| field_error(format!("Cannot rebuild the key file: {e}")))?;
     Ok(ServiceAccountKey {
@@ -144,11 +137,11 @@ mod tests {
             json!({"type": "impersonated_service_account", "service_account_impersonation_url": "http://x"}),
             json!({"client_email": "a@b.c", "private_key": PEM}),
         ] {
-            let text = message(parse(&document.to_string()).unwrap_err());
+            let text = message(parse(&document.to_string(), GOOGLE_TOKEN_URL).unwrap_err());
             assert!(text.starts_with("Only service-account key files"), "{text}");
         }
         assert!(
-            message(parse("Test").unwrap_err())
+            message(parse("Test", GOOGLE_TOKEN_URL).unwrap_err())
                 .starts_with("Google Application Credentials must be valid JSON string.")
         );
     }
@@ -158,7 +151,7 @@ mod tests {
         let document = json!({"type": "service_account", "client_email": "sa@p.iam.gserviceaccount.com",
             "private_key": PEM, "private_key_id": "k1", "project_id": "p",
             "token_uri": "http://127.0.0.1:9/steal", "credential_source": {"file": "/etc/passwd"}});
-        let key = parse(&document.to_string()).unwrap();
+        let key = parse(&document.to_string(), GOOGLE_TOKEN_URL).unwrap();
         assert_eq!(key.client_email, "sa@p.iam.gserviceaccount.com");
         let rebuilt: serde_json::Value = serde_json::from_str(&key.json).unwrap();
         assert_eq!(rebuilt["token_uri"], GOOGLE_TOKEN_URL);
@@ -166,9 +159,15 @@ mod tests {
         assert!(rebuilt.get("credential_source").is_none(), "{rebuilt}");
         let no_key =
             json!({"type": "service_account", "client_email": "sa@p.iam.gserviceaccount.com"});
-        assert!(message(parse(&no_key.to_string()).unwrap_err()).contains("private_key"));
+        assert!(
+            message(parse(&no_key.to_string(), GOOGLE_TOKEN_URL).unwrap_err())
+                .contains("private_key")
+        );
         let bad_email =
             json!({"type": "service_account", "client_email": "x/y", "private_key": PEM});
-        assert!(message(parse(&bad_email.to_string()).unwrap_err()).contains("client_email"));
+        assert!(
+            message(parse(&bad_email.to_string(), GOOGLE_TOKEN_URL).unwrap_err())
+                .contains("client_email")
+        );
     }
 }

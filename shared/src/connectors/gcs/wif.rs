@@ -4,56 +4,53 @@
 //! that account's IAM `signBlob`. The operator can point STS and IAM elsewhere with
 //! `LABELSYNC_GOOGLE_STS_URL` and `LABELSYNC_GOOGLE_IAM_URL` (a test server, a private endpoint).
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
-use super::gcs_key::is_email;
-use super::{SettingsError, str_setting};
-
-/// The fields `gcswif` adds to `gcs`.
-pub const FIELD_NAMES: [&str; 4] = [
-    "google_project_number",
-    "google_service_account_email",
-    "google_wif_pool_id",
-    "google_wif_provider_id",
-];
-
-fn operator_url(variable: &str, default: &str) -> String {
-    let value = std::env::var(variable).ok().filter(|v| !v.is_empty());
-    value.unwrap_or_else(|| default.to_owned())
-}
+use super::key::is_email;
+use super::settings::GcsSettings;
+use crate::config::OperatorCloud;
+use crate::connectors::SettingsError;
 
 /// Where `generateAccessToken` and `signBlob` go.
-pub fn iam_endpoint() -> String {
-    operator_url(
-        "LABELSYNC_GOOGLE_IAM_URL",
-        "https://iamcredentials.googleapis.com",
-    )
+pub fn iam_endpoint(cloud: &OperatorCloud) -> String {
+    cloud
+        .google_iam_url
+        .clone()
+        .unwrap_or_else(|| "https://iamcredentials.googleapis.com".to_owned())
 }
 
-fn sts_token_url() -> String {
-    operator_url(
-        "LABELSYNC_GOOGLE_STS_URL",
-        "https://sts.googleapis.com/v1/token",
-    )
+fn sts_token_url(cloud: &OperatorCloud) -> String {
+    cloud
+        .google_sts_url
+        .clone()
+        .unwrap_or_else(|| "https://sts.googleapis.com/v1/token".to_owned())
 }
 
-/// Every WIF field present, the project number all digits.
-pub fn check(settings: &Map<String, Value>) -> Result<(), SettingsError> {
-    for name in FIELD_NAMES {
-        if str_setting(settings, name).is_none() {
-            return Err(SettingsError::field(name, "This field is required."));
-        }
-    }
-    let number = str_setting(settings, "google_project_number").unwrap_or_default();
+fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, SettingsError> {
+    value
+        .as_deref()
+        .ok_or_else(|| SettingsError::required(field))
+}
+
+/// Every WIF field present and in Google's shape: they go into Google's URLs and the audience.
+pub fn check(settings: &GcsSettings) -> Result<(), SettingsError> {
+    let number = required(&settings.google_project_number, "google_project_number")?;
+    let email = required(
+        &settings.google_service_account_email,
+        "google_service_account_email",
+    )?;
+    let pool = required(&settings.google_wif_pool_id, "google_wif_pool_id")?;
+    let provider = required(&settings.google_wif_provider_id, "google_wif_provider_id")?;
     if !number.bytes().all(|b| b.is_ascii_digit()) {
         return Err(SettingsError::field(
             "google_project_number",
             format!("{number:?} is not a project number (digits, like 123456789012)"),
         ));
     }
-    // These go into Google's URLs and the audience: their shape is Google's, nothing more.
-    for name in ["google_wif_pool_id", "google_wif_provider_id"] {
-        let id = str_setting(settings, name).unwrap_or_default();
+    for (name, id) in [
+        ("google_wif_pool_id", pool),
+        ("google_wif_provider_id", provider),
+    ] {
         let shaped = (4..=32).contains(&id.len())
             && id
                 .bytes()
@@ -67,7 +64,6 @@ pub fn check(settings: &Map<String, Value>) -> Result<(), SettingsError> {
             ));
         }
     }
-    let email = service_account(settings);
     if !is_email(email) {
         return Err(SettingsError::field(
             "google_service_account_email",
@@ -77,30 +73,26 @@ pub fn check(settings: &Map<String, Value>) -> Result<(), SettingsError> {
     Ok(())
 }
 
-/// The service account the storage acts as.
-pub fn service_account(settings: &Map<String, Value>) -> &str {
-    str_setting(settings, "google_service_account_email").unwrap_or_default()
-}
-
-/// The `external_account` credentials document Google's client libraries read.
-pub fn external_account(settings: &Map<String, Value>) -> String {
-    let field = |name| str_setting(settings, name).unwrap_or_default();
+/// The `external_account` credentials document Google's client libraries read, built by
+/// labelsync from checked ids (never taken from a user).
+pub fn external_account(settings: &GcsSettings, cloud: &OperatorCloud) -> String {
+    let field = |value: &Option<String>| value.clone().unwrap_or_default();
     let audience = format!(
         "//iam.googleapis.com/projects/{}/locations/global/workloadIdentityPools/{}/providers/{}",
-        field("google_project_number"),
-        field("google_wif_pool_id"),
-        field("google_wif_provider_id"),
+        field(&settings.google_project_number),
+        field(&settings.google_wif_pool_id),
+        field(&settings.google_wif_provider_id),
     );
     let impersonation = format!(
         "{}/v1/projects/-/serviceAccounts/{}:generateAccessToken",
-        iam_endpoint(),
-        service_account(settings)
+        iam_endpoint(cloud),
+        field(&settings.google_service_account_email)
     );
     json!({
         "type": "external_account",
         "audience": audience,
         "subject_token_type": "urn:ietf:params:aws:token-type:aws4_request",
-        "token_url": sts_token_url(),
+        "token_url": sts_token_url(cloud),
         "service_account_impersonation_url": impersonation,
         "credential_source": {
             "environment_id": "aws1",

@@ -3,8 +3,12 @@
 //! Label Studio's own variable names are honoured where LS has one, with its lookup order
 //! `LABEL_STUDIO_<NAME>`, `HEARTEX_<NAME>`, `<NAME>`; labelsync's own use `LABELSYNC_*`.
 
+mod cloud;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub use cloud::OperatorCloud;
 
 use crate::egress::EgressPolicy;
 
@@ -56,6 +60,8 @@ pub struct Settings {
     /// `LABELSYNC_PROJECT_TOKENS_USE_SERVER_CREDENTIALS`: whether project tokens may set up
     /// storages that act with the server's own cloud credentials (off: only the admin may).
     pub project_tokens_use_server_credentials: bool,
+    /// The operator's cloud credentials and endpoints ([`OperatorCloud`]).
+    pub cloud: OperatorCloud,
 }
 
 /// Reads variables; a closure in tests, the process environment otherwise.
@@ -217,6 +223,7 @@ impl Settings {
                 "LABELSYNC_PROJECT_TOKENS_USE_SERVER_CREDENTIALS",
                 false,
             )?,
+            cloud: OperatorCloud::from_env(env),
         })
     }
 }

@@ -9,29 +9,30 @@ use aws_config::default_provider::credentials::DefaultCredentialsChain;
 use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
-use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
-use super::{bool_setting, str_setting};
+use super::settings::S3Settings;
+use crate::config::OperatorCloud;
+use crate::model::Secret;
 
 /// The session name our assumed-role sessions carry, visible in the role owner's CloudTrail.
 const SESSION_NAME: &str = "labelsync";
 
-/// A storage setting, else the operator's environment variable.
-fn setting_or_env(settings: &Map<String, Value>, field: &str, variable: &str) -> Option<String> {
-    str_setting(settings, field)
-        .map(str::to_owned)
-        .or_else(|| std::env::var(variable).ok().filter(|v| !v.is_empty()))
-}
-
 /// The credentials a storage signs its requests with.
-pub fn provider(settings: &Map<String, Value>, region: &str) -> SharedCredentialsProvider {
-    let base = base_provider(settings);
-    let legacy_auth = bool_setting(settings, "legacy_auth");
-    match str_setting(settings, "role_arn").filter(|_| !legacy_auth) {
+pub fn provider(
+    settings: &S3Settings,
+    cloud: &OperatorCloud,
+    region: &str,
+) -> SharedCredentialsProvider {
+    let base = base_provider(settings, cloud);
+    match settings
+        .role_arn
+        .as_deref()
+        .filter(|_| !settings.legacy_auth)
+    {
         Some(role_arn) => SharedCredentialsProvider::new(AssumedRole {
             role_arn: role_arn.to_owned(),
-            external_id: str_setting(settings, "external_id").map(str::to_owned),
+            external_id: settings.external_id.clone(),
             region: region.to_owned(),
             base,
             provider: OnceCell::new(),
@@ -40,13 +41,8 @@ pub fn provider(settings: &Map<String, Value>, region: &str) -> SharedCredential
     }
 }
 
-fn base_provider(settings: &Map<String, Value>) -> SharedCredentialsProvider {
-    let key = setting_or_env(settings, "aws_access_key_id", "AWS_ACCESS_KEY_ID");
-    let secret = setting_or_env(settings, "aws_secret_access_key", "AWS_SECRET_ACCESS_KEY");
-    let token = setting_or_env(settings, "aws_session_token", "AWS_SESSION_TOKEN");
-    let own_endpoint = str_setting(settings, "s3_endpoint").is_some();
-    let own_keys = str_setting(settings, "aws_access_key_id").is_some();
-    if own_endpoint && !own_keys && str_setting(settings, "role_arn").is_none() {
+fn base_provider(settings: &S3Settings, cloud: &OperatorCloud) -> SharedCredentialsProvider {
+    if settings.s3_endpoint.is_some() && !settings.has_own_keys() && settings.role_arn.is_none() {
         // Validation refuses this; a storage stored before that rule must still never sign
         // requests to its own endpoint with the server's credentials.
         return SharedCredentialsProvider::new(Credentials::new(
@@ -57,11 +53,29 @@ fn base_provider(settings: &Map<String, Value>) -> SharedCredentialsProvider {
             "labelsync-no-credentials",
         ));
     }
+    let (key, secret, token) = if settings.has_own_keys() {
+        let key = settings
+            .aws_access_key_id
+            .as_ref()
+            .map(|k| k.expose().to_owned());
+        (
+            key,
+            settings.aws_secret_access_key.clone(),
+            settings.aws_session_token.clone(),
+        )
+    } else {
+        let key = cloud.aws_access_key_id.clone();
+        (
+            key,
+            cloud.aws_secret_access_key.clone(),
+            cloud.aws_session_token.clone(),
+        )
+    };
     match (key, secret) {
         (Some(key), Some(secret)) => SharedCredentialsProvider::new(Credentials::new(
             key,
-            secret,
-            token,
+            secret.expose(),
+            token.as_ref().map(Secret::expose).map(str::to_owned),
             None,
             "labelsync-storage",
         )),
