@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use common::{Server, write};
 use labelsync::config::Settings;
 use labelsync::context::Context;
+use labelsync::dispatch::handle_body;
 use labelsync::embedded_db::EmbeddedDb;
+use labelsync::jobs::start::start_sync;
 use labelsync::model::{NewProject, NewStorage, StorageRole, SyncStatus};
 use labelsync::queue::embedded::EmbeddedQueue;
 use labelsync::queue::{Queue, QueueName};
 use labelsync::state::StateStore;
 use labelsync::state::embedded::EmbeddedState;
-use labelsync::sync::dispatch::handle_body;
-use labelsync::sync::start::start_sync;
 use serde_json::{Value, json};
 
 const FILES: usize = 6000;

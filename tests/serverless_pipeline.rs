@@ -25,12 +25,12 @@ use labelsync::aws::{AwsSettings, context};
 use labelsync::config::Settings;
 use labelsync::context::Context;
 use labelsync::embedded_db::EmbeddedDb;
+use labelsync::jobs::start::start_sync;
 use labelsync::lambda::sqs_handler;
 use labelsync::model::{NewProject, NewStorage, StorageRole, SyncStatus};
 use labelsync::queue::sqs::{QueueUrls, SqsQueue, create_queues};
 use labelsync::state::dynamo::create_table;
 use labelsync::state::embedded::EmbeddedState;
-use labelsync::sync::start::start_sync;
 use serde_json::json;
 
 /// Objects in the sync test's bucket (see the module docs for why not 10,000);

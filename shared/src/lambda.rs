@@ -5,7 +5,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use lambda_runtime::LambdaEvent;
 
 use crate::context::Context;
-use crate::sync::batch::{BatchRecord, handle_batch};
+use crate::dispatch::batch::{BatchRecord, handle_batch};
 
 /// One SQS event: every record handled; the failed ones reported for redelivery
 /// (`ReportBatchItemFailures`), so the others are not delivered again.

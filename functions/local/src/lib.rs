@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use labelsync::api::{ApiToken, app};
 use labelsync::context::Context;
+use labelsync::dispatch::worker::{WorkerOptions, run_worker};
 use labelsync::embedded_db::EmbeddedDb;
 use labelsync::queue::QueueName;
 use labelsync::queue::embedded::EmbeddedQueue;
 use labelsync::state::embedded::EmbeddedState;
-use labelsync::sync::worker::{WorkerOptions, run_worker};
 
 pub use config::LocalConfig;
 

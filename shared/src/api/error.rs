@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::connectors::SettingsError;
+use crate::jobs::HandlerError;
 use crate::queue::QueueError;
 use crate::state::StateError;
-use crate::sync::HandlerError;
 
 /// An API failure with its HTTP status.
 #[derive(Debug)]

@@ -12,14 +12,13 @@ use futures::StreamExt;
 use crate::backends::ObjectStore;
 use crate::connectors::Storage;
 use crate::context::Context;
+use crate::jobs::finish::finish_job;
+use crate::jobs::start::mark_in_progress;
+use crate::jobs::{HandlerError, Message, describe, running_job_storage};
 use crate::model::{
     Annotation, AnnotationId, JobId, ProjectId, StorageId, StorageRecord, StorageRole,
 };
 use crate::model::{BatchId, BatchOutcome};
-use crate::sync::fanout::{describe, running_job_storage};
-use crate::sync::finish::finish_job;
-use crate::sync::start::mark_in_progress;
-use crate::sync::{HandlerError, Message};
 
 /// Annotations per `ExportPage` message.
 const EXPORT_PAGE_SIZE: usize = 100;

@@ -1,13 +1,12 @@
 //! `ListPage`: list one page of a source storage, announce its batches, send the next page and
 //! the batches. One message per page keeps every step short and bounded in memory.
 
-use super::finish::{fail_job, finish_job};
-use super::messages::BatchKey;
-use super::start::mark_in_progress;
-use super::{HandlerError, Message};
-use crate::backends::{BackendError, ListRequest};
+use crate::backends::ListRequest;
 use crate::context::Context;
-use crate::model::{BatchId, BatchOutcome, JobId, JobStatus, StorageId, StorageRecord};
+use crate::jobs::finish::{fail_job, finish_job};
+use crate::jobs::start::mark_in_progress;
+use crate::jobs::{BatchKey, HandlerError, Message, describe, is_permanent, running_job_storage};
+use crate::model::{BatchId, BatchOutcome, JobId, StorageId, StorageRecord};
 
 /// Handles one `ListPage` message.
 pub async fn handle_list_page(
@@ -127,61 +126,4 @@ async fn send_follow_ups(
         ctx.queue.send(first.queue(), bodies).await?;
     }
     Ok(())
-}
-
-/// The storage of a job that is still running; `None` when the message is obsolete (job
-/// finished, superseded) — the job is failed if its storage was deleted.
-pub async fn running_job_storage(
-    ctx: &Context,
-    job: JobId,
-    storage: StorageId,
-) -> Result<Option<StorageRecord>, HandlerError> {
-    let Some(job_record) = ctx.state.get_job(job).await? else {
-        return Ok(None);
-    };
-    if job_record.status != JobStatus::Running {
-        return Ok(None);
-    }
-    let Some(record) = ctx.state.get_storage(storage).await? else {
-        fail_job(
-            ctx,
-            job,
-            format!("storage {storage} was deleted during the sync"),
-        )
-        .await?;
-        return Ok(None);
-    };
-    if record.last_sync_job.as_deref() != Some(job.to_string().as_str()) {
-        fail_job(
-            ctx,
-            job,
-            "superseded by a newer sync of the same storage".into(),
-        )
-        .await?;
-        return Ok(None);
-    }
-    Ok(Some(record))
-}
-
-/// Errors no retry can fix: the job fails at once with the message instead.
-fn is_permanent(error: &BackendError) -> bool {
-    matches!(
-        error,
-        BackendError::NotFound { .. }
-            | BackendError::PermissionDenied { .. }
-            | BackendError::InvalidKey { .. }
-            | BackendError::OverLimit { .. }
-            | BackendError::Refused { .. }
-    )
-}
-
-/// `localfiles storage 3 ("my title")`: how messages name a storage.
-pub fn describe(storage: &StorageRecord) -> String {
-    match &storage.title {
-        Some(title) if !title.is_empty() => format!(
-            "{} storage {} ({title:?})",
-            storage.storage_type, storage.id
-        ),
-        _ => format!("{} storage {}", storage.storage_type, storage.id),
-    }
 }

@@ -6,14 +6,12 @@ use std::sync::Arc;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
-use super::HandlerError;
-use super::fanout::{describe, running_job_storage};
-use super::finish::finish_job;
-use super::messages::BatchKey;
 use crate::backends::{BackendError, ObjectStore};
 use crate::connectors::Storage;
 use crate::context::Context;
 use crate::ingest::{TaskItem, read_tasks, task_file_format};
+use crate::jobs::finish::{fail_job, finish_job};
+use crate::jobs::{BatchKey, HandlerError, describe, running_job_storage};
 use crate::model::{
     BatchId, BatchOutcome, CreateOutcome, JobId, NewTask, StorageId, StorageRecord, TaskSource,
     UNDEFINED_DATA_KEY,
@@ -39,7 +37,7 @@ pub async fn handle_ingest_batch(
     let (backend, bound) = match bound {
         Ok(opened) => opened,
         Err(e) => {
-            return super::finish::fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await;
+            return fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await;
         }
     };
     let outcome = if bound.source().files_mode {

@@ -19,8 +19,8 @@ use crate::api::error::{ApiError, ApiResult};
 use crate::backends::{ListRequest, ObjectMeta};
 use crate::connectors::{self, Storage};
 use crate::context::Context;
+use crate::jobs::start::start_sync;
 use crate::model::{StorageRecord, StorageRole, iso_time};
-use crate::sync::start::start_sync;
 
 /// Files in one `files` preview unless `limit` asks for another number.
 const DEFAULT_PREVIEW_LIMIT: usize = 100;

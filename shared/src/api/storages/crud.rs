@@ -17,8 +17,8 @@ use crate::api::body::object_body;
 use crate::api::error::{ApiError, ApiResult};
 use crate::connectors::{self, Connector};
 use crate::context::Context;
+use crate::jobs::start::start_sync;
 use crate::model::{NewStorage, StorageRecord, StorageRole};
-use crate::sync::start::start_sync;
 
 #[derive(Deserialize)]
 pub struct ProjectQuery {

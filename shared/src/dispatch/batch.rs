@@ -4,8 +4,9 @@
 
 use futures::StreamExt;
 
-use super::dispatch::handle_body;
+use super::handle_body;
 use crate::context::Context;
+use crate::jobs::Fate;
 
 /// Messages of one batch handled at the same time.
 const MESSAGES_IN_FLIGHT: usize = 10;
@@ -35,7 +36,7 @@ pub async fn handle_batch(ctx: &Context, records: Vec<BatchRecord>) -> Vec<Strin
     for (message_id, result) in results {
         match result {
             Ok(()) => {}
-            Err(e) if e.is_retryable() => {
+            Err(e) if e.fate() == Fate::Retry => {
                 tracing::warn!(message = %message_id, error = %e, "handler failed; the message will be retried");
                 retry.push(message_id);
             }

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use super::dispatch::handle_body;
+use super::handle_body;
 use crate::context::Context;
+use crate::jobs::Fate;
 use crate::queue::{Delivery, QueueName};
 
 /// How one queue is consumed.
@@ -75,7 +76,7 @@ async fn handle_delivery(
     heartbeat.abort();
     let settled = match result {
         Ok(()) => ctx.queue.ack(queue, &delivery.receipt).await,
-        Err(e) if e.is_retryable() => {
+        Err(e) if e.fate() == Fate::Retry => {
             let delay = retry_delay(delivery.receive_count, visibility);
             tracing::warn!(queue = queue.as_str(), message = %delivery.message_id, attempt = delivery.receive_count,
                 error = %e, "handler failed; retrying in {delay:?}");

@@ -1,9 +1,13 @@
-//! One queue message body to its handler: what a Lambda does per SQS record and what the local
-//! workers do per delivery.
+//! Above both pipelines: one queue message body to its handler (import's [`crate::sync`] or
+//! [`crate::export`]), what a Lambda does per SQS record ([`batch`]) and what the local workers
+//! do per delivery ([`worker`]).
 
-use super::{HandlerError, Message};
+pub mod batch;
+pub mod worker;
+
 use crate::context::Context;
 use crate::export;
+use crate::jobs::{HandlerError, Message};
 use crate::model::BatchId;
 
 /// Parses a message body and runs its handler.
@@ -18,7 +22,7 @@ pub async fn handle(ctx: &Context, message: Message) -> Result<(), HandlerError>
             storage,
             page,
             continuation,
-        } => super::fanout::handle_list_page(ctx, job, storage, page, continuation).await,
+        } => crate::sync::fanout::handle_list_page(ctx, job, storage, page, continuation).await,
         Message::IngestBatch {
             job,
             storage,
@@ -26,8 +30,14 @@ pub async fn handle(ctx: &Context, message: Message) -> Result<(), HandlerError>
             batch,
             keys,
         } => {
-            super::ingest::handle_ingest_batch(ctx, job, storage, BatchId { page, batch }, keys)
-                .await
+            crate::sync::ingest::handle_ingest_batch(
+                ctx,
+                job,
+                storage,
+                BatchId { page, batch },
+                keys,
+            )
+            .await
         }
         Message::ExportAnnotation {
             project,

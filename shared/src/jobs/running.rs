@@ -1,0 +1,51 @@
+//! Whether a message still belongs to a running job, and how messages name a storage.
+
+use super::HandlerError;
+use super::finish::fail_job;
+use crate::context::Context;
+use crate::model::{JobId, JobStatus, StorageId, StorageRecord};
+
+/// The storage of a job that is still running; `None` when the message is obsolete (job
+/// finished, superseded) — the job is failed if its storage was deleted.
+pub async fn running_job_storage(
+    ctx: &Context,
+    job: JobId,
+    storage: StorageId,
+) -> Result<Option<StorageRecord>, HandlerError> {
+    let Some(job_record) = ctx.state.get_job(job).await? else {
+        return Ok(None);
+    };
+    if job_record.status != JobStatus::Running {
+        return Ok(None);
+    }
+    let Some(record) = ctx.state.get_storage(storage).await? else {
+        fail_job(
+            ctx,
+            job,
+            format!("storage {storage} was deleted during the sync"),
+        )
+        .await?;
+        return Ok(None);
+    };
+    if record.last_sync_job.as_deref() != Some(job.to_string().as_str()) {
+        fail_job(
+            ctx,
+            job,
+            "superseded by a newer sync of the same storage".into(),
+        )
+        .await?;
+        return Ok(None);
+    }
+    Ok(Some(record))
+}
+
+/// `<type> storage 3 ("my title")`: how messages name a storage.
+pub fn describe(storage: &StorageRecord) -> String {
+    match &storage.title {
+        Some(title) if !title.is_empty() => format!(
+            "{} storage {} ({title:?})",
+            storage.storage_type, storage.id
+        ),
+        _ => format!("{} storage {}", storage.storage_type, storage.id),
+    }
+}
