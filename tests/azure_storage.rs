@@ -11,6 +11,7 @@ mod entra;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::Server;
+use common::round_trip::RoundTrip;
 use emulators::{AZURITE_ACCOUNT, AZURITE_KEY};
 use hmac::{KeyInit, Mac};
 use labelsync::backends::ObjectStore;
@@ -139,56 +140,33 @@ async fn validation_speaks_label_studio_and_hides_the_account() {
 async fn files_sync_then_sas_and_proxied_media_then_export() {
     let name = container().await;
     let store = backend(&name);
-    for (key, body) in [
-        ("img/a.jpg", "jpeg bytes of a"),
-        ("img/b.jpg", "b"),
-        ("img/deep/c.jpg", "c"),
-    ] {
-        store.put(key, body.to_owned().into()).await.unwrap();
-    }
     let server = azure_server();
-    let project = server.project().await;
-    let body = fields(
-        project,
-        &name,
-        json!({"prefix": "img", "use_blob_urls": true}),
-    );
-    let (status, storage) = server.post_json("/api/storages/azure", body).await;
-    assert_eq!(status, 201, "{storage}");
-    let path = format!("/api/storages/azure/{}", storage["id"]);
-    let done = server.sync(&path).await;
-    assert_eq!(
-        (done["status"].as_str(), done["last_sync_count"].as_u64()),
-        (Some("completed"), Some(2)),
-        "{done}"
-    );
-
-    let tasks = server.tasks(project).await;
-    let task = tasks
-        .iter()
-        .find(|t| t["storage_filename"] == "img/a.jpg")
-        .expect("task of img/a.jpg");
-    let url = task["data"]["image"].as_str().unwrap();
-    let resolved = server.get_redirect(url).await;
-    let location = resolved.headers()["location"].to_str().unwrap().to_owned();
-    assert!(
-        location.contains("sig=") && location.contains("se="),
-        "{location}"
-    );
-    let fetched = reqwest::get(&location).await.unwrap();
-    assert_eq!(fetched.status(), 200, "{location}");
-    assert_eq!(fetched.text().await.unwrap(), "jpeg bytes of a");
+    let presigned = |resolved: &reqwest::Response| {
+        let location = resolved.headers()["location"].to_str().unwrap();
+        assert!(
+            location.contains("sig=") && location.contains("se="),
+            "{location}"
+        );
+    };
+    let mut own = fields(0, &name, json!({}));
+    own.as_object_mut().unwrap().remove("project");
+    let trip = RoundTrip {
+        server: &server,
+        slug: "azure",
+        fields: own,
+        store: &store,
+        presigned: Some(&presigned),
+    };
+    let imported = trip.run().await;
+    let location = imported.location.as_deref().expect("a SAS URL");
     let tampered = location.replace("img/a.jpg", "img/b.jpg");
     assert_eq!(
         reqwest::get(&tampered).await.unwrap().status(),
         403,
         "Azurite refuses a SAS for another blob"
     );
-
-    let (status, _) = server.patch_json(&path, json!({"presign": false})).await;
-    assert_eq!(status, 200);
     let ranged = server
-        .get(url)
+        .get(&imported.url)
         .header("Range", "bytes=0-3")
         .send()
         .await
@@ -200,16 +178,7 @@ async fn files_sync_then_sas_and_proxied_media_then_export() {
         "inclusive, not LS's off-by-one"
     );
     assert_eq!(ranged.text().await.unwrap(), "jpeg");
-
-    let target = fields(
-        project,
-        &name,
-        json!({"prefix": "out", "can_delete_objects": true}),
-    );
-    let (status, _) = server.post_json("/api/storages/export/azure", target).await;
-    assert_eq!(status, 201);
-    let task = task["id"].as_u64().unwrap();
-    common::annotation_export_round_trip(&server, task, &store, "out").await;
+    trip.delete(&imported).await;
 }
 
 /// `azure_spi`: the client-credentials request reaches the token service exactly as Entra ID

@@ -24,7 +24,7 @@ const FUNCTIONS: [&str; 5] = [
 
 /// The environment the SAM template gives the functions, with stand-in values: nothing is
 /// called before the first event, so nothing needs to exist.
-const ENV: [(&str, &str); 10] = [
+const ENV: [(&str, &str); 13] = [
     ("LABELSYNC_TABLE", "labelsync-bench"),
     ("LABELSYNC_SYNC_QUEUE_URL", "http://127.0.0.1:9/q/sync"),
     ("LABELSYNC_INGEST_QUEUE_URL", "http://127.0.0.1:9/q/ingest"),
@@ -35,6 +35,9 @@ const ENV: [(&str, &str); 10] = [
     ("AWS_SECRET_ACCESS_KEY", "bench"),
     ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
     ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
+    ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+    ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
+    ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
 ];
 
 /// Milliseconds from spawning `bootstrap` to its first `GET …/invocation/next`.
@@ -46,7 +49,7 @@ async fn init_time(bootstrap: &PathBuf) -> Duration {
         .envs(ENV)
         .env("AWS_LAMBDA_RUNTIME_API", &api)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("start the bootstrap");
     let (mut stream, _) = tokio::time::timeout(Duration::from_secs(30), listener.accept())

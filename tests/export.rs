@@ -153,11 +153,7 @@ async fn creating_or_syncing_a_target_exports_every_annotation() {
         .await;
     let path = format!("/api/storages/export/localfiles/{}", target["id"]);
     let done = server.wait_final(&path).await;
-    assert_eq!(
-        (done["status"].as_str(), done["last_sync_count"].as_u64()),
-        (Some("completed"), Some(150)),
-        "{done}"
-    );
+    common::assert_synced(&done, "completed", 150);
     assert_eq!(done["meta"]["total_annotations"], 150);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 150);
 

@@ -13,6 +13,7 @@ mod google_sts;
 
 use base64::Engine;
 use common::Server;
+use common::round_trip::RoundTrip;
 use labelsync::backends::ObjectStore;
 use labelsync::backends::conformance;
 use labelsync::connectors::gcs::backend::{ClientSource, GcsBackend};
@@ -130,66 +131,28 @@ async fn validation_speaks_label_studio() {
 async fn files_sync_then_signed_and_proxied_media_then_export() {
     let name = bucket().await;
     let store = backend(&name);
-    for (key, body) in [
-        ("img/a.jpg", "jpeg bytes of a"),
-        ("img/b.jpg", "b"),
-        ("img/deep/c.jpg", "c"),
-    ] {
-        store.put(key, body.to_owned().into()).await.unwrap();
-    }
     let server = gcs_server();
-    let project = server.project().await;
-    let credentials = service_account_json();
-    let fields = json!({"project": project, "bucket": name, "prefix": "img", "use_blob_urls": true,
-                        "presign_ttl": 15, "google_application_credentials": credentials});
-    let (status, storage) = server.post_json("/api/storages/gcs", fields).await;
-    assert_eq!(status, 201, "{storage}");
-    let path = format!("/api/storages/gcs/{}", storage["id"]);
-    let done = server.sync(&path).await;
-    assert_eq!(
-        (done["status"].as_str(), done["last_sync_count"].as_u64()),
-        (Some("completed"), Some(2)),
-        "{done}"
-    );
-
-    let tasks = server.tasks(project).await;
-    let task = tasks
-        .iter()
-        .find(|t| t["storage_filename"] == "img/a.jpg")
-        .expect("task of img/a.jpg");
-    let url = task["data"]["image"].as_str().unwrap();
-    let resolved = server.get_redirect(url).await;
-    let location = resolved.headers()["location"].to_str().unwrap().to_owned();
-    for part in [
-        "X-Goog-Algorithm=GOOG4-RSA-SHA256",
-        "X-Goog-Expires=900",
-        "X-Goog-Signature=",
-        "labelsync-test%40labelsync-tests",
-    ] {
-        assert!(location.contains(part), "{part} in {location}");
-    }
-    let fetched = reqwest::get(&location).await.unwrap();
-    assert_eq!(fetched.status(), 200, "{location}");
-    assert_eq!(fetched.text().await.unwrap(), "jpeg bytes of a");
-
-    let (status, _) = server.patch_json(&path, json!({"presign": false})).await;
-    assert_eq!(status, 200);
-    let ranged = server
-        .get(url)
-        .header("Range", "bytes=5-9")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ranged.status(), 206);
-    assert_eq!(ranged.headers()["content-range"], "bytes 5-9/15");
-    assert_eq!(ranged.text().await.unwrap(), "bytes");
-
-    let target =
-        json!({"project": project, "bucket": name, "prefix": "out", "can_delete_objects": true});
-    let (status, _) = server.post_json("/api/storages/export/gcs", target).await;
-    assert_eq!(status, 201);
-    let task = task["id"].as_u64().unwrap();
-    common::annotation_export_round_trip(&server, task, &store, "out").await;
+    let presigned = |resolved: &reqwest::Response| {
+        let location = resolved.headers()["location"].to_str().unwrap();
+        for part in [
+            "X-Goog-Algorithm=GOOG4-RSA-SHA256",
+            "X-Goog-Expires=900",
+            "X-Goog-Signature=",
+            "labelsync-test%40labelsync-tests",
+        ] {
+            assert!(location.contains(part), "{part} in {location}");
+        }
+    };
+    let trip = RoundTrip {
+        server: &server,
+        slug: "gcs",
+        fields: json!({"bucket": name, "presign_ttl": 15,
+                       "google_application_credentials": service_account_json()}),
+        store: &store,
+        presigned: Some(&presigned),
+    };
+    let imported = trip.run().await;
+    trip.delete(&imported).await;
 }
 
 /// `gcswif`: the process's AWS identity is exchanged at a stand-in STS for a federated token,

@@ -140,11 +140,7 @@ async fn tasks_mode_reads_json_arrays_jsonl_and_wrapped_items() {
     assert_eq!(storage["use_blob_urls"], false, "Tasks mode is the default");
 
     let done = server.sync(&storage_path(&storage)).await;
-    assert_eq!(
-        (done["status"].as_str(), done["last_sync_count"].as_u64()),
-        (Some("completed"), Some(8)),
-        "{done}"
-    );
+    common::assert_synced(&done, "completed", 8);
     let tasks = server.tasks(project).await;
     let mut texts: Vec<&str> = tasks
         .iter()
@@ -218,11 +214,7 @@ async fn tasks_mode_reads_parquet_rows_with_nested_columns() {
     let project = server.project().await;
     let storage = server.local_import(project, &ds, json!({})).await;
     let done = server.sync(&storage_path(&storage)).await;
-    assert_eq!(
-        (done["status"].as_str(), done["last_sync_count"].as_u64()),
-        (Some("completed"), Some(3)),
-        "{done}"
-    );
+    common::assert_synced(&done, "completed", 3);
     let mut tasks = server.tasks(project).await;
     tasks.sort_by_key(|t| t["data"]["n"].as_i64());
     assert_eq!(
@@ -279,11 +271,7 @@ async fn bad_objects_are_reported_by_file_and_line_and_the_rest_is_imported() {
     std::fs::remove_file(ds.join("preds.json")).unwrap();
     std::fs::remove_file(ds.join("photo.jpg")).unwrap();
     let fixed = server.sync(&storage_path(&storage)).await;
-    assert_eq!(
-        (fixed["status"].as_str(), fixed["last_sync_count"].as_u64()),
-        (Some("completed"), Some(1)),
-        "{fixed}"
-    );
+    common::assert_synced(&fixed, "completed", 1);
     assert!(
         fixed["traceback"].is_null(),
         "a clean sync clears the old traceback: {fixed}"
@@ -343,11 +331,7 @@ async fn a_large_flat_directory_syncs_across_many_pages() {
         .local_import(project, &ds, json!({"use_blob_urls": true}))
         .await;
     let done = server.sync(&storage_path(&storage)).await;
-    assert_eq!(
-        (done["status"].as_str(), done["last_sync_count"].as_u64()),
-        (Some("completed"), Some(2500)),
-        "{done}"
-    );
+    common::assert_synced(&done, "completed", 2500);
     let tasks = server.tasks(project).await;
     assert_eq!(tasks.len(), 2500);
     let names = sorted_filenames(&tasks);

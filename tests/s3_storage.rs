@@ -9,10 +9,9 @@ mod common_aws;
 #[path = "common/emulators.rs"]
 mod emulators;
 
-use std::time::{Duration, Instant};
-
 use aws_sdk_s3::primitives::ByteStream;
 use common::Server;
+use common::round_trip::RoundTrip;
 use labelsync::backends::conformance;
 use labelsync::connectors::s3::backend::S3Backend;
 use serde_json::{Value, json};
@@ -171,77 +170,30 @@ async fn user_endpoints_on_private_addresses_are_refused_by_default() {
 #[tokio::test]
 async fn files_sync_then_presigned_and_proxied_media_then_export() {
     let client = s3().await;
-    let name = bucket(
-        &client,
-        &[
-            ("img/a.jpg", "jpeg bytes a"),
-            ("img/b.jpg", "jpeg bytes b"),
-            ("img/deep/c.jpg", "c"),
-        ],
-    )
-    .await;
+    let name = bucket(&client, &[]).await;
+    let store = S3Backend::new(client, name.clone());
     let server = private_server();
-    let project = server.project().await;
-    let mut body = s3_fields(&name);
-    common::merge(
-        &mut body,
-        json!({"project": project, "prefix": "img", "use_blob_urls": true}),
-    );
-    let (status, storage) = server.post_json("/api/storages/s3", body).await;
-    assert_eq!(status, 201, "{storage}");
-    let path = format!("/api/storages/s3/{}", storage["id"]);
-    let done = server.sync(&path).await;
-    assert_eq!(
-        (done["status"].as_str(), done["last_sync_count"].as_u64()),
-        (Some("completed"), Some(2)),
-        "{done}"
-    );
-
-    let tasks = server.tasks(project).await;
-    let task = tasks
-        .iter()
-        .find(|t| t["storage_filename"] == "img/a.jpg")
-        .expect("task of img/a.jpg");
-    let url = task["data"]["image"].as_str().unwrap();
-    assert!(
-        url.starts_with(&format!("/tasks/{}/resolve/?fileuri=", task["id"])),
-        "{url}"
-    );
-
-    let resolved = server.get_redirect(url).await;
-    assert_eq!(resolved.headers()["cache-control"], "no-store, max-age=60");
-    let location = resolved.headers()["location"].to_str().unwrap().to_owned();
-    assert!(
-        location.contains("X-Amz-Signature=")
-            && location.contains("response-content-type=image%2Fjpeg"),
-        "{location}"
-    );
-    let fetched = reqwest::get(&location).await.unwrap();
-    assert_eq!(fetched.status(), 200);
-    assert_eq!(fetched.text().await.unwrap(), "jpeg bytes a");
-
-    let (status, _) = server.patch_json(&path, json!({"presign": false})).await;
-    assert_eq!(status, 200);
-    let ranged = server
-        .get(url)
-        .header("Range", "bytes=5-9")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ranged.status(), 206);
-    assert_eq!(ranged.headers()["content-range"], "bytes 5-9/12");
-    assert_eq!(ranged.headers()["accept-ranges"], "bytes");
-    assert!(
-        ranged.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .starts_with("private")
-    );
-    assert_eq!(ranged.text().await.unwrap(), "bytes");
+    let presigned = |resolved: &reqwest::Response| {
+        assert_eq!(resolved.headers()["cache-control"], "no-store, max-age=60");
+        let location = resolved.headers()["location"].to_str().unwrap();
+        assert!(
+            location.contains("X-Amz-Signature=")
+                && location.contains("response-content-type=image%2Fjpeg"),
+            "{location}"
+        );
+    };
+    let trip = RoundTrip {
+        server: &server,
+        slug: "s3",
+        fields: s3_fields(&name),
+        store: &store,
+        presigned: Some(&presigned),
+    };
+    let imported = trip.run().await;
     let elsewhere = server
         .get(&format!(
             "/tasks/{}/resolve/?fileuri={}",
-            task["id"],
+            imported.task["id"],
             base64_url("s3://another-bucket/a.jpg")
         ))
         .send()
@@ -252,64 +204,10 @@ async fn files_sync_then_presigned_and_proxied_media_then_export() {
         404,
         "a bucket the project did not configure is never served"
     );
-
-    let target = bucket(&client, &[]).await;
-    let mut body = s3_fields(&target);
-    common::merge(
-        &mut body,
-        json!({"project": project, "prefix": "out", "can_delete_objects": true}),
-    );
-    let (status, export) = server.post_json("/api/storages/export/s3", body).await;
-    assert_eq!(status, 201, "{export}");
-    let (_, annotation) = server
-        .post_json(
-            &format!("/api/tasks/{}/annotations", task["id"]),
-            json!({"result": [{"v": 1}]}),
-        )
-        .await;
-    let key = format!("out/{}", annotation["id"]);
-    let exported = wait_for_object(&client, &target, &key, true).await;
-    assert_eq!(exported["result"], json!([{"v": 1}]));
-    assert_eq!(
-        server
-            .delete(&format!("/api/annotations/{}", annotation["id"]))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
-    wait_for_object(&client, &target, &key, false).await;
+    trip.delete(&imported).await;
 }
 
 fn base64_url(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE.encode(text)
-}
-
-/// Waits (30 s at most) until the object exists (returning its JSON) or is gone.
-async fn wait_for_object(
-    client: &aws_sdk_s3::Client,
-    bucket: &str,
-    key: &str,
-    present: bool,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let got = client.get_object().bucket(bucket).key(key).send().await;
-        match (got, present) {
-            (Ok(object), true) => {
-                let bytes = object.body.collect().await.unwrap().into_bytes();
-                return serde_json::from_slice(&bytes).unwrap();
-            }
-            (Err(_), false) => return Value::Null,
-            _ => {}
-        }
-        assert!(
-            Instant::now() < deadline,
-            "s3://{bucket}/{key} never became {}",
-            if present { "present" } else { "absent" }
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }

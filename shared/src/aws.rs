@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::api::ApiToken;
 use crate::config::{ConfigError, Env, ProcessEnv, Settings};
 use crate::context::Context;
 use crate::queue::sqs::{QueueUrls, SqsQueue};
@@ -59,8 +58,9 @@ pub async fn context_from_env() -> Result<Context, ConfigError> {
 }
 
 /// `LABELSYNC_API_TOKEN`, required where the API is served.
-pub fn api_token_from_env() -> Result<ApiToken, ConfigError> {
-    Ok(ApiToken(
+#[cfg(feature = "api")]
+pub fn api_token_from_env() -> Result<crate::api::ApiToken, ConfigError> {
+    Ok(crate::api::ApiToken(
         required(&ProcessEnv, "LABELSYNC_API_TOKEN")?.into(),
     ))
 }

@@ -6,11 +6,21 @@ use lambda_runtime::LambdaEvent;
 
 use crate::context::Context;
 use crate::dispatch::batch::{BatchRecord, handle_batch};
+use crate::dispatch::{Handler, handle_any};
 
-/// One SQS event: every record handled; the failed ones reported for redelivery
-/// (`ReportBatchItemFailures`), so the others are not delivered again.
+/// One SQS event of any queue: see [`sqs_handler_for`].
 pub async fn sqs_handler(
     ctx: &Context,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    sqs_handler_for(ctx, handle_any, event).await
+}
+
+/// One SQS event: every record handled by `handler`; the failed ones reported for
+/// redelivery (`ReportBatchItemFailures`), so the others are not delivered again.
+pub async fn sqs_handler_for(
+    ctx: &Context,
+    handler: Handler,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     let records = event
@@ -24,7 +34,7 @@ pub async fn sqs_handler(
             })
         })
         .collect();
-    let failed = handle_batch(ctx, records).await;
+    let failed = handle_batch(ctx, handler, records).await;
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failed
         .into_iter()
@@ -49,26 +59,41 @@ fn init_logging() {
 }
 
 /// The whole of an SQS-triggered function (`sync-fanout`, `task-ingest`, `annotation-export`):
-/// the context built once, then every event handled with it.
-pub async fn run_sqs_function() -> Result<(), lambda_runtime::Error> {
+/// the context built once, then every event of its queue handled with `handler`.
+pub async fn run_sqs_function(handler: Handler) -> Result<(), lambda_runtime::Error> {
     init_logging();
     let ctx = crate::aws::context_from_env().await?;
     let ctx = &ctx;
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {
-        sqs_handler(ctx, event)
+        sqs_handler_for(ctx, handler, event)
     }))
     .await
 }
 
-/// The whole of an HTTP function (`storage-api`, `uri-resolve`): the same Router as the local
-/// process, served through API Gateway.
-pub async fn run_http_function() -> Result<(), lambda_runtime::Error> {
+/// The whole of an HTTP function: the context built once, then `router` served through API
+/// Gateway.
+#[cfg(feature = "api")]
+async fn run_router(
+    router: fn(Context, crate::api::ApiToken) -> axum::Router,
+) -> Result<(), lambda_runtime::Error> {
     init_logging();
     let ctx = crate::aws::context_from_env().await?;
     let token = crate::aws::api_token_from_env()?;
     let app = tower::ServiceExt::map_request(
-        crate::api::app(ctx, token),
+        crate::api::optional_slashes(router(ctx, token)),
         |request: lambda_http::Request| request.map(axum::body::Body::new),
     );
     lambda_http::run(app).await
+}
+
+/// `storage-api`: the same Router as the local process.
+#[cfg(feature = "api")]
+pub async fn run_http_function() -> Result<(), lambda_runtime::Error> {
+    run_router(crate::api::router).await
+}
+
+/// `uri-resolve`: the media routes only.
+#[cfg(feature = "api")]
+pub async fn run_media_function() -> Result<(), lambda_runtime::Error> {
+    run_router(crate::api::media_router).await
 }

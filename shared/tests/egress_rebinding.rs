@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use labelsync::egress::{
-    EgressError, EgressPolicy, Guard, Resolve, aws_http_client, reqwest_builder,
-};
+#[cfg(feature = "s3")]
+use labelsync::egress::aws_http_client;
+use labelsync::egress::{EgressError, EgressPolicy, Guard, Resolve, reqwest_builder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -167,6 +167,7 @@ async fn egress_redirects_are_returned_not_followed() {
     assert_eq!(target.accepted(), 1);
 }
 
+#[cfg(feature = "s3")]
 fn s3_client(guard: &Guard, port: u16) -> aws_sdk_s3::Client {
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
     let config = aws_sdk_s3::Config::builder()
@@ -187,6 +188,7 @@ fn s3_client(guard: &Guard, port: u16) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
+#[cfg(feature = "s3")]
 #[tokio::test]
 async fn egress_aws_client_refuses_the_rebound_address_at_connect() {
     let listener = Listener::start("127.0.0.1", ok_response()).await;
@@ -213,6 +215,7 @@ async fn egress_aws_client_refuses_the_rebound_address_at_connect() {
     );
 }
 
+#[cfg(feature = "s3")]
 #[tokio::test]
 async fn egress_aws_client_reaches_the_listener_when_the_operator_allows_it() {
     let listener = Listener::start("127.0.0.1", ok_response()).await;

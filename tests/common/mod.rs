@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod round_trip;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -386,4 +388,17 @@ pub fn rsa_private_key_pem() -> String {
         .expect("openssl makes a test key");
     assert!(key.status.success(), "openssl genpkey failed");
     String::from_utf8(key.stdout).expect("PEM is text")
+}
+
+/// A storage's final status and task count after a sync, as one assertion that shows the
+/// storage when it fails.
+pub fn assert_synced(storage: &Value, status: &str, count: u64) {
+    assert_eq!(
+        (
+            storage["status"].as_str(),
+            storage["last_sync_count"].as_u64()
+        ),
+        (Some(status), Some(count)),
+        "{storage}"
+    );
 }

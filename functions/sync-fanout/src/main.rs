@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    labelsync::lambda::run_sqs_function().await
+    labelsync::lambda::run_sqs_function(labelsync::dispatch::handle_sync).await
 }

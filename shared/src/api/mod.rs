@@ -23,7 +23,7 @@ pub use auth::ApiToken;
 
 /// Every route, behind the token check (which tells handlers who the [`access::Caller`] is).
 pub fn router(ctx: Context, token: ApiToken) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/health", get(|| async { "ok" }))
         .merge(storages::routes())
         .route("/api/projects", get(projects::list).post(projects::create))
@@ -44,13 +44,33 @@ pub fn router(ctx: Context, token: ApiToken) -> Router {
                 .patch(annotations::update)
                 .delete(annotations::delete),
         )
+        .merge(media_routes())
+        .route("/api/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/tokens/{id}", delete(tokens::revoke));
+    guarded(routes, ctx, token)
+}
+
+/// The media routes alone (`uri-resolve`): storage URIs to redirects or proxy streams, and
+/// local files.
+pub fn media_router(ctx: Context, token: ApiToken) -> Router {
+    let routes = Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .merge(media_routes());
+    guarded(routes, ctx, token)
+}
+
+fn media_routes() -> Router<Context> {
+    Router::new()
         .route("/tasks/{id}/resolve", get(resolve::for_task))
         .route("/tasks/{id}/presign", get(resolve::for_task))
         .route("/projects/{id}/resolve", get(resolve::for_project))
         .route("/projects/{id}/presign", get(resolve::for_project))
         .route("/data/local-files", get(local_files::serve))
-        .route("/api/tokens", get(tokens::list).post(tokens::create))
-        .route("/api/tokens/{id}", delete(tokens::revoke))
+}
+
+/// Routes behind the token check, with Label Studio's 404 for the rest.
+fn guarded(routes: Router<Context>, ctx: Context, token: ApiToken) -> Router {
+    routes
         .fallback(|| async { error::ApiError::not_found("This path") })
         .layer(axum::middleware::from_fn_with_state(
             auth::TokenCheck {
@@ -62,8 +82,22 @@ pub fn router(ctx: Context, token: ApiToken) -> Router {
         .with_state(ctx)
 }
 
-/// The router with trailing slashes made optional: `/api/storages/s3/` and
-/// `/api/storages/s3` reach the same route, without a redirect (as Label Studio).
+/// A router with trailing slashes made optional: `/api/storages/s3/` and `/api/storages/s3`
+/// reach the same route, without a redirect (as Label Studio).
+pub fn optional_slashes(
+    router: Router,
+) -> impl tower::Service<
+    Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
++ Send
++ 'static {
+    tower::ServiceExt::map_request(router, trim_trailing_slash)
+}
+
+/// The whole API, slashes optional.
 pub fn app(
     ctx: Context,
     token: ApiToken,
@@ -75,7 +109,7 @@ pub fn app(
 > + Clone
 + Send
 + 'static {
-    tower::ServiceExt::map_request(router(ctx, token), trim_trailing_slash)
+    optional_slashes(router(ctx, token))
 }
 
 fn trim_trailing_slash(mut request: Request) -> Request {

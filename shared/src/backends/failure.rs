@@ -203,7 +203,7 @@ impl ObjectStore for FailingStore {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "localfiles"))]
 mod tests {
     use super::*;
     use crate::connectors::localfiles::backend::LocalBackend;

@@ -13,7 +13,9 @@
 //! - `put` creates or overwrites; `delete` of a missing key succeeds.
 //! - Missing objects are [`BackendError::NotFound`].
 
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+#[cfg(any(test, feature = "testing"))]
 pub mod failure;
 
 use std::fmt::Debug;

@@ -6,17 +6,24 @@
 //!
 //! A new type is one folder and one line in [`all`] (see `docs/DEVELOPMENT.md`).
 
+#[cfg(feature = "azure")]
 pub mod azure;
 pub mod bucket;
 mod connector;
+#[cfg(feature = "databricks")]
 pub mod databricks;
 mod error;
 mod fields;
+#[cfg(feature = "gcs")]
 pub mod gcs;
 pub mod host;
+#[cfg(feature = "localfiles")]
 pub mod localfiles;
+#[cfg(any(feature = "s3", feature = "redis", feature = "databricks"))]
 mod reach;
+#[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "s3")]
 pub mod s3;
 pub mod settings;
 mod source;
@@ -26,17 +33,26 @@ pub use error::SettingsError;
 pub use fields::{Field, variant_field_lists, variant_index};
 pub use source::{SourceSpec, compile_regex_filter};
 
-/// Every supported type, in Label Studio's order.
+/// Every type this build supports (one Cargo feature each), in Label Studio's order.
 pub fn all() -> &'static [&'static dyn Connector] {
     &[
+        #[cfg(feature = "s3")]
         &s3::S3::KEYS,
+        #[cfg(feature = "s3")]
         &s3::S3::ROLE,
+        #[cfg(feature = "gcs")]
         &gcs::Gcs::SERVICE_ACCOUNT,
+        #[cfg(feature = "gcs")]
         &gcs::Gcs::FEDERATED,
+        #[cfg(feature = "azure")]
         &azure::Azure::KEY,
+        #[cfg(feature = "azure")]
         &azure::Azure::SERVICE_PRINCIPAL,
+        #[cfg(feature = "redis")]
         &redis::Redis,
+        #[cfg(feature = "localfiles")]
         &localfiles::LocalFiles,
+        #[cfg(feature = "databricks")]
         &databricks::Databricks,
     ]
 }
@@ -87,6 +103,7 @@ mod tests {
         slugs.sort_unstable();
         slugs.dedup();
         assert_eq!(slugs.len(), all().len());
+        #[cfg(all(feature = "s3", feature = "databricks"))]
         assert!(uri_schemes().contains(&"s3") && uri_schemes().contains(&"dbx"));
     }
 }

@@ -4,7 +4,7 @@
 
 use futures::StreamExt;
 
-use super::handle_body;
+use super::Handler;
 use crate::context::Context;
 use crate::jobs::Fate;
 
@@ -20,11 +20,15 @@ pub struct BatchRecord {
 
 /// Handles every record; returns the ids of the records to retry. A record that can never
 /// succeed (malformed) is logged and not retried: redelivery would only fill the dead-letter queue.
-pub async fn handle_batch(ctx: &Context, records: Vec<BatchRecord>) -> Vec<String> {
+pub async fn handle_batch(
+    ctx: &Context,
+    handler: Handler,
+    records: Vec<BatchRecord>,
+) -> Vec<String> {
     let handled: Vec<_> = records
         .into_iter()
         .map(|record| async move {
-            let result = handle_body(ctx, &record.body).await;
+            let result = handler(ctx, &record.body).await;
             (record.message_id, result)
         })
         .collect();

@@ -1,54 +1,107 @@
 //! Above both pipelines: one queue message body to its handler (import's [`crate::sync`] or
 //! [`crate::export`]), what a Lambda does per SQS record ([`batch`]) and what the local workers
 //! do per delivery ([`worker`]).
+//!
+//! Each queue has its own [`Handler`], so a Lambda function that consumes one queue links only
+//! that pipeline's code: `sync-fanout` no parsers, `annotation-export` no ingest.
 
 pub mod batch;
 pub mod worker;
+
+use futures::future::BoxFuture;
 
 use crate::context::Context;
 use crate::export;
 use crate::jobs::{HandlerError, Message};
 use crate::model::BatchId;
+use crate::queue::QueueName;
 
-/// Parses a message body and runs its handler.
-pub async fn handle_body(ctx: &Context, body: &str) -> Result<(), HandlerError> {
-    handle(ctx, Message::from_body(body)?).await
+/// Handles one message body taken from a queue.
+pub type Handler = for<'a> fn(&'a Context, &'a str) -> BoxFuture<'a, Result<(), HandlerError>>;
+
+/// The handler of `queue`'s messages.
+pub fn handler_of(queue: QueueName) -> Handler {
+    match queue {
+        QueueName::Sync => handle_sync,
+        QueueName::Ingest => handle_ingest,
+        QueueName::Export => handle_export,
+    }
 }
 
-pub async fn handle(ctx: &Context, message: Message) -> Result<(), HandlerError> {
-    match message {
-        Message::ListPage {
-            job,
-            storage,
-            page,
-            continuation,
-        } => crate::sync::fanout::handle_list_page(ctx, job, storage, page, continuation).await,
-        Message::IngestBatch {
-            job,
-            storage,
-            page,
-            batch,
-            keys,
-        } => {
-            crate::sync::ingest::handle_ingest_batch(
-                ctx,
+/// Any message, whatever its queue (tests).
+pub async fn handle_body(ctx: &Context, body: &str) -> Result<(), HandlerError> {
+    let queue = Message::from_body(body)?.queue();
+    handler_of(queue)(ctx, body).await
+}
+
+/// [`handle_body`] as a [`Handler`].
+pub fn handle_any<'a>(ctx: &'a Context, body: &'a str) -> BoxFuture<'a, Result<(), HandlerError>> {
+    Box::pin(handle_body(ctx, body))
+}
+
+fn misrouted(message: &Message, queue: QueueName) -> HandlerError {
+    HandlerError::Misrouted {
+        expected: queue.as_str(),
+        found: message.queue().as_str(),
+    }
+}
+
+/// The `sync` queue: listing pages.
+pub fn handle_sync<'a>(ctx: &'a Context, body: &'a str) -> BoxFuture<'a, Result<(), HandlerError>> {
+    Box::pin(async move {
+        match Message::from_body(body)? {
+            Message::ListPage {
                 job,
                 storage,
-                BatchId { page, batch },
-                keys,
-            )
-            .await
+                page,
+                continuation,
+            } => crate::sync::fanout::handle_list_page(ctx, job, storage, page, continuation).await,
+            other => Err(misrouted(&other, QueueName::Sync)),
         }
-        Message::ExportAnnotation {
-            project,
-            annotation,
-            deleted,
-        } => export::handle_export_annotation(ctx, project, annotation, deleted).await,
-        Message::ExportPage {
-            job,
-            storage,
-            page,
-            after,
-        } => export::handle_export_page(ctx, job, storage, page, after).await,
-    }
+    })
+}
+
+/// The `ingest` queue: keys to tasks.
+pub fn handle_ingest<'a>(
+    ctx: &'a Context,
+    body: &'a str,
+) -> BoxFuture<'a, Result<(), HandlerError>> {
+    Box::pin(async move {
+        match Message::from_body(body)? {
+            Message::IngestBatch {
+                job,
+                storage,
+                page,
+                batch,
+                keys,
+            } => {
+                let batch = BatchId { page, batch };
+                crate::sync::ingest::handle_ingest_batch(ctx, job, storage, batch, keys).await
+            }
+            other => Err(misrouted(&other, QueueName::Ingest)),
+        }
+    })
+}
+
+/// The `export` queue: annotation changes and export pages.
+pub fn handle_export<'a>(
+    ctx: &'a Context,
+    body: &'a str,
+) -> BoxFuture<'a, Result<(), HandlerError>> {
+    Box::pin(async move {
+        match Message::from_body(body)? {
+            Message::ExportAnnotation {
+                project,
+                annotation,
+                deleted,
+            } => export::handle_export_annotation(ctx, project, annotation, deleted).await,
+            Message::ExportPage {
+                job,
+                storage,
+                page,
+                after,
+            } => export::handle_export_page(ctx, job, storage, page, after).await,
+            other => Err(misrouted(&other, QueueName::Export)),
+        }
+    })
 }

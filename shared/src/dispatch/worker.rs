@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use super::handle_body;
+use super::handler_of;
 use crate::context::Context;
 use crate::jobs::Fate;
 use crate::queue::{Delivery, QueueName};
@@ -72,7 +72,7 @@ async fn handle_delivery(
         delivery.receipt.clone(),
         visibility,
     ));
-    let result = handle_body(ctx, &delivery.body).await;
+    let result = handler_of(queue)(ctx, &delivery.body).await;
     heartbeat.abort();
     let settled = match result {
         Ok(()) => ctx.queue.ack(queue, &delivery.receipt).await,

@@ -4,8 +4,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+#[cfg(feature = "aws-http-client")]
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+#[cfg(feature = "aws-http-client")]
 use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
+#[cfg(feature = "aws-http-client")]
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use super::error::EgressError;
@@ -36,6 +39,7 @@ pub fn reqwest_builder(guard: &Guard) -> reqwest::ClientBuilder {
         .no_proxy()
 }
 
+#[cfg(feature = "aws-http-client")]
 impl ResolveDns for Guard {
     fn resolve_dns<'a>(&'a self, name: &'a str) -> DnsFuture<'a> {
         DnsFuture::new(async move {
@@ -54,6 +58,7 @@ impl ResolveDns for Guard {
 ///
 /// Like reqwest, it connects to an IP-literal endpoint without resolving: check the endpoint
 /// with [`Guard::check_url`] first.
+#[cfg(feature = "aws-http-client")]
 pub fn aws_http_client(guard: &Guard) -> SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))

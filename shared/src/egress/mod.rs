@@ -26,6 +26,8 @@ mod resolver;
 
 pub use address::{embedded_ipv4, special_purpose};
 pub use error::{EgressError, refusal_in};
-pub use http::{aws_http_client, connect_tcp, reqwest_builder};
+#[cfg(feature = "aws-http-client")]
+pub use http::aws_http_client;
+pub use http::{connect_tcp, reqwest_builder};
 pub use policy::{EgressPolicy, InvalidNet, IpNet, PrivateAllowance};
 pub use resolver::{Guard, Resolve, SystemResolver};

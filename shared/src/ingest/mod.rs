@@ -13,6 +13,7 @@ mod item;
 mod json;
 mod json_array;
 mod jsonl;
+#[cfg(feature = "parquet")]
 mod parquet;
 #[cfg(test)]
 mod test_support;
@@ -39,6 +40,15 @@ pub fn read_tasks(
 ) -> BoxStream<'static, Result<TaskItem, ItemError>> {
     match format {
         TaskFileFormat::Json => json::read_json_tasks(key, body),
+        #[cfg(feature = "parquet")]
         TaskFileFormat::Parquet => self::parquet::read_parquet_tasks(key, body),
+        #[cfg(not(feature = "parquet"))]
+        TaskFileFormat::Parquet => {
+            drop(body);
+            let message = "this build of labelsync reads no Parquet (it was built without the \
+                           `parquet` feature)";
+            let error = ItemError::new(&key, Position::Whole, message);
+            Box::pin(futures::stream::once(async move { Err(error) }))
+        }
     }
 }

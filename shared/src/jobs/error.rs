@@ -13,6 +13,11 @@ use crate::state::StateError;
 pub enum HandlerError {
     #[error("malformed message: {0}")]
     Malformed(#[from] serde_json::Error),
+    #[error("a {found} message on the {expected} queue")]
+    Misrouted {
+        expected: &'static str,
+        found: &'static str,
+    },
     #[error(transparent)]
     State(#[from] StateError),
     #[error(transparent)]
@@ -45,7 +50,9 @@ impl HandlerError {
     /// The one retry-or-drop decision for every pipeline.
     pub fn fate(&self) -> Fate {
         match self {
-            HandlerError::Malformed(_) | HandlerError::Settings { .. } => Fate::Drop,
+            HandlerError::Malformed(_)
+            | HandlerError::Misrouted { .. }
+            | HandlerError::Settings { .. } => Fate::Drop,
             HandlerError::Backend { source, .. } if is_permanent(source) => Fate::Drop,
             HandlerError::Backend { .. } | HandlerError::State(_) | HandlerError::Queue(_) => {
                 Fate::Retry

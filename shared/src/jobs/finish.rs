@@ -35,9 +35,8 @@ pub async fn fail_job(ctx: &Context, job: JobId, failure: String) -> Result<(), 
 }
 
 async fn show_on_storage(ctx: &Context, job: &SyncJob) -> Result<(), HandlerError> {
-    let job_id = job.id.to_string();
     let update = |s: &mut StorageRecord| {
-        if s.last_sync_job.as_deref() == Some(job_id.as_str()) {
+        if s.last_sync_job == Some(job.id) {
             apply_result(s, job);
         }
     };

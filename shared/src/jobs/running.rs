@@ -27,7 +27,7 @@ pub async fn running_job_storage(
         .await?;
         return Ok(None);
     };
-    if record.last_sync_job.as_deref() != Some(job.to_string().as_str()) {
+    if record.last_sync_job != Some(job) {
         fail_job(
             ctx,
             job,

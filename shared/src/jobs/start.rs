@@ -20,7 +20,6 @@ pub async fn start_sync(
         StorageRole::Export => JobKind::Export,
     };
     let job = ctx.state.create_job(storage.id, kind).await?;
-    let job_id = job.id.to_string();
     let queued_at = ls_timestamp(now());
     let claim = |s: &mut StorageRecord| {
         if s.status.is_active() {
@@ -30,7 +29,7 @@ pub async fn start_sync(
         s.status = SyncStatus::Queued;
         s.last_sync = None;
         s.last_sync_count = None;
-        s.last_sync_job = Some(job_id.clone());
+        s.last_sync_job = Some(job.id);
         s.meta = queued_meta(attempts + 1, &queued_at);
     };
     let Some(updated) = ctx.state.update_storage(storage.id, &claim).await? else {
@@ -43,7 +42,7 @@ pub async fn start_sync(
             .await?;
         return Ok(storage.clone());
     };
-    if updated.last_sync_job.as_deref() != Some(job_id.as_str()) {
+    if updated.last_sync_job != Some(job.id) {
         // A concurrent request started another sync first; this job never runs.
         ctx.state
             .finish_job(
@@ -88,10 +87,9 @@ pub async fn mark_in_progress(
     if storage.status != SyncStatus::Queued {
         return Ok(());
     }
-    let job_id = job.to_string();
     let started = ls_timestamp(now());
     let update = |s: &mut StorageRecord| {
-        if s.status == SyncStatus::Queued && s.last_sync_job.as_deref() == Some(job_id.as_str()) {
+        if s.status == SyncStatus::Queued && s.last_sync_job == Some(job) {
             s.status = SyncStatus::InProgress;
             s.meta
                 .insert("time_in_progress".into(), Value::from(started.clone()));

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ProjectId, StorageId};
+use super::{JobId, ProjectId, StorageId};
 
 /// Source storages import tasks; target storages receive exported annotations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,7 +48,9 @@ pub struct StorageRecord {
     pub status: SyncStatus,
     pub last_sync: Option<DateTime<Utc>>,
     pub last_sync_count: Option<u64>,
-    pub last_sync_job: Option<String>,
+    /// The job of the last sync started (stored as a number; records from before were text).
+    #[serde(default, deserialize_with = "job_id")]
+    pub last_sync_job: Option<JobId>,
     pub traceback: Option<String>,
     pub meta: Map<String, Value>,
     pub settings: Map<String, Value>,
@@ -86,5 +88,46 @@ impl NewStorage {
             meta: Map::new(),
             settings: self.settings,
         }
+    }
+}
+
+/// A job id as a number, or as the text older records hold.
+fn job_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<JobId>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_u64()),
+        Some(Value::String(s)) => s.parse().map(Some).map_err(serde::de::Error::custom),
+        Some(other) => Err(serde::de::Error::custom(format!("not a job id: {other}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_sync_job_reads_numbers_and_the_text_of_older_records() {
+        let record = |job: Value| {
+            let mut stored = serde_json::to_value(
+                NewStorage {
+                    role: StorageRole::Import,
+                    storage_type: "t".into(),
+                    project: 1,
+                    title: None,
+                    description: None,
+                    synchronizable: true,
+                    settings: Map::new(),
+                }
+                .into_record(1, chrono::Utc::now()),
+            )
+            .unwrap();
+            stored["last_sync_job"] = job;
+            serde_json::from_value::<StorageRecord>(stored)
+                .unwrap()
+                .last_sync_job
+        };
+        assert_eq!(record(serde_json::json!(7)), Some(7));
+        assert_eq!(record(serde_json::json!("8")), Some(8));
+        assert_eq!(record(Value::Null), None);
     }
 }

@@ -1,6 +1,6 @@
 //! The queue seam: at-least-once delivery with visibility timeouts, receive counts and
 //! dead-lettering, behind one trait with an embedded implementation (durable, in the same
-//! `redb` file as the state) and, later, SQS. [`conformance`] holds the checks every
+//! `redb` file as the state) and SQS. [`conformance`] holds the checks every
 //! implementation must pass.
 //!
 //! Contract:
@@ -11,8 +11,11 @@
 //!   instead of being delivered again;
 //! - `receive` waits up to `wait` for a message before returning an empty batch.
 
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+#[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "aws")]
 pub mod sqs;
 
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! The state seam: every record labelsync keeps, behind one trait with an embedded
-//! implementation (one `redb` file) and, later, DynamoDB. [`conformance`] holds the checks
+//! implementation (one `redb` file) and DynamoDB. [`conformance`] holds the checks
 //! every implementation must pass.
 //!
 //! Contract highlights:
@@ -10,8 +10,11 @@
 //! - job records (`record_page`, `record_batch`) are idempotent per page and per batch;
 //! - `finish_job` moves a running job to a final status exactly once.
 
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+#[cfg(feature = "aws")]
 pub mod dynamo;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod records;
 

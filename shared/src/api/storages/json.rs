@@ -18,7 +18,9 @@ pub async fn storage_json(ctx: &Context, ty: &dyn Connector, record: &StorageRec
         json!(record.last_sync.as_ref().map(iso_time)),
     );
     out.insert("last_sync_count".into(), json!(record.last_sync_count));
-    out.insert("last_sync_job".into(), json!(record.last_sync_job));
+    // Label Studio shows a job id as text.
+    let job = record.last_sync_job.map(|j| j.to_string());
+    out.insert("last_sync_job".into(), json!(job));
     out.insert("status".into(), json!(record.status));
     out.insert("traceback".into(), json!(record.traceback));
     out.insert("meta".into(), Value::Object(record.meta.clone()));
@@ -45,7 +47,7 @@ pub async fn storage_json(ctx: &Context, ty: &dyn Connector, record: &StorageRec
 /// While a sync runs: `last_sync_count` and `meta.tasks_existed` so far (as Label Studio's
 /// progress pings), plus `meta.progress` with pages, batches and errors.
 async fn add_progress(ctx: &Context, record: &StorageRecord, out: &mut Map<String, Value>) {
-    let Some(job_id) = record.last_sync_job.as_deref().and_then(|j| j.parse().ok()) else {
+    let Some(job_id) = record.last_sync_job else {
         return;
     };
     let Ok(Some(job)) = ctx.state.get_job(job_id).await else {
