@@ -26,6 +26,8 @@ locals {
     LABELSYNC_SYNC_DLQ_URL     = aws_sqs_queue.dead_letter["sync"].url
     LABELSYNC_INGEST_DLQ_URL   = aws_sqs_queue.dead_letter["ingest"].url
     LABELSYNC_EXPORT_DLQ_URL   = aws_sqs_queue.dead_letter["export"].url
+    # A message's last delivery records its failure instead of leaving it to the DLQ.
+    LABELSYNC_QUEUE_MAX_RECEIVES = tostring(var.max_receives)
     # Lambda's buffered response limit is 6 MB: proxied media ranges stay below it.
     RESOLVER_PROXY_MAX_RANGE_SIZE = "4194304"
   }

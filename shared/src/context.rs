@@ -13,13 +13,30 @@ use crate::model::StorageRecord;
 use crate::queue::Queue;
 use crate::state::StateStore;
 
+/// How annotation changes leave the state store's outbox in this process.
+#[derive(Clone, Default)]
+pub enum OutboxRelay {
+    /// The writer drains the outbox itself, before it answers (a Lambda, which may be frozen
+    /// as soon as it answers).
+    #[default]
+    Inline,
+    /// A relay task of the process drains it; writers only wake it (the local process).
+    Background(Arc<tokio::sync::Notify>),
+}
+
+/// Wraps every backend a context hands out (fault injection in tests).
+pub type BackendLayer =
+    Arc<dyn Fn(&StorageRecord, Arc<dyn ObjectStore>) -> Arc<dyn ObjectStore> + Send + Sync>;
+
 /// The services one process runs on.
 #[derive(Clone)]
 pub struct Context {
     pub state: Arc<dyn StateStore>,
     pub queue: Arc<dyn Queue>,
     pub settings: Arc<Settings>,
+    pub relay: OutboxRelay,
     storages: Arc<StorageCache>,
+    layer: Option<BackendLayer>,
 }
 
 impl Context {
@@ -28,8 +45,16 @@ impl Context {
             state,
             queue,
             settings: Arc::new(settings),
+            relay: OutboxRelay::default(),
             storages: Arc::default(),
+            layer: None,
         }
+    }
+
+    /// Every backend this context hands out goes through `layer` first.
+    pub fn with_backend_layer(mut self, layer: BackendLayer) -> Self {
+        self.layer = Some(layer);
+        self
     }
 
     /// A stored storage bound to its type, parsed once and reused while its settings stay the
@@ -38,9 +63,14 @@ impl Context {
         self.storages.get_or_bind(record, &self.settings)
     }
 
-    /// The backend of a stored storage.
+    /// The backend of a stored storage (through the context's layer, if it has one). Every
+    /// pipeline reads and writes objects through this.
     pub fn backend(&self, record: &StorageRecord) -> Result<Arc<dyn ObjectStore>, SettingsError> {
-        self.storage(record)?.backend()
+        let backend = self.storage(record)?.backend()?;
+        Ok(match &self.layer {
+            Some(layer) => layer(record, backend),
+            None => backend,
+        })
     }
 }
 

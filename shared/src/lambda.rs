@@ -28,9 +28,15 @@ pub async fn sqs_handler_for(
         .records
         .into_iter()
         .filter_map(|r| {
+            let receive_count = r
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
             Some(BatchRecord {
                 message_id: r.message_id?,
                 body: r.body?,
+                receive_count,
             })
         })
         .collect();

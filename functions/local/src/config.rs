@@ -16,8 +16,6 @@ pub struct LocalConfig {
     pub api_token: Option<String>,
     /// `LABELSYNC_INGEST_WORKERS`: ingest messages handled at once.
     pub ingest_workers: usize,
-    /// `LABELSYNC_QUEUE_MAX_RECEIVES`: deliveries before a message is dead-lettered.
-    pub max_receives: u32,
     pub settings: Settings,
 }
 
@@ -38,10 +36,6 @@ pub const LOCAL_HELP: &[(&str, &str)] = &[
     (
         "LABELSYNC_INGEST_WORKERS",
         "ingest messages handled at the same time (default 4)",
-    ),
-    (
-        "LABELSYNC_QUEUE_MAX_RECEIVES",
-        "deliveries of a message before it is dead-lettered (default 5)",
     ),
     ("RUST_LOG", "log filter (default info)"),
 ];
@@ -66,10 +60,6 @@ impl LocalConfig {
             ingest_workers: env
                 .var("LABELSYNC_INGEST_WORKERS")
                 .map_or(Ok(4), |v| parse_number("LABELSYNC_INGEST_WORKERS", &v))?
-                .max(1),
-            max_receives: env
-                .var("LABELSYNC_QUEUE_MAX_RECEIVES")
-                .map_or(Ok(5), |v| parse_number("LABELSYNC_QUEUE_MAX_RECEIVES", &v))?
                 .max(1),
             settings: Settings::from_env(env, &cwd)?,
         })

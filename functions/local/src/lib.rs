@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use labelsync::api::{ApiToken, app};
-use labelsync::context::Context;
+use labelsync::context::{Context, OutboxRelay};
 use labelsync::dispatch::worker::{WorkerOptions, run_worker};
 use labelsync::embedded_db::EmbeddedDb;
+use labelsync::export::drain_outbox;
 use labelsync::queue::QueueName;
 use labelsync::queue::embedded::EmbeddedQueue;
 use labelsync::state::embedded::EmbeddedState;
@@ -59,8 +60,10 @@ pub type RunError = Box<dyn std::error::Error + Send + Sync>;
 pub async fn run(config: LocalConfig) -> Result<(), RunError> {
     let db = EmbeddedDb::open(&config.data_dir)?;
     let state = Arc::new(EmbeddedState::new(db.clone())?);
-    let queue = Arc::new(EmbeddedQueue::open(db, config.max_receives)?);
-    let ctx = Context::new(state, queue, config.settings.clone());
+    let queue = Arc::new(EmbeddedQueue::open(db, config.settings.max_receives)?);
+    let mut ctx = Context::new(state, queue, config.settings.clone());
+    let wake = Arc::new(tokio::sync::Notify::new());
+    ctx.relay = OutboxRelay::Background(wake.clone());
     let (token, generated) = token::api_token(config.api_token.as_deref(), &config.data_dir)?;
     if generated {
         // The token is a secret: the log says where it is, never what it is.
@@ -69,7 +72,8 @@ pub async fn run(config: LocalConfig) -> Result<(), RunError> {
             config.data_dir.join(token::TOKEN_FILE).display()
         );
     }
-    let workers = start_workers(&ctx, &config);
+    let mut workers = start_workers(&ctx, &config);
+    workers.push(tokio::spawn(relay_outbox(ctx.clone(), wake)));
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     println!("labelsync listening on http://{}", listener.local_addr()?);
     let service = app(ctx, ApiToken(token.into()));
@@ -101,6 +105,17 @@ fn start_workers(ctx: &Context, config: &LocalConfig) -> Vec<tokio::task::JoinHa
         tokio::spawn(run_worker(ctx.clone(), queue, options))
     })
     .collect()
+}
+
+/// Moves annotation changes from the outbox to the export queue: when a write wakes it, and
+/// every second anyway (entries left by a crash, or by a failed pass).
+async fn relay_outbox(ctx: Context, wake: Arc<tokio::sync::Notify>) {
+    loop {
+        if let Err(e) = drain_outbox(&ctx).await {
+            tracing::warn!(error = %e, "the outbox relay failed; trying again");
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), wake.notified()).await;
+    }
 }
 
 async fn shutdown_signal() {

@@ -11,7 +11,7 @@ use super::body::{flag, id_value, object_body};
 use super::error::{ApiError, ApiResult};
 use super::tasks::{annotation_json, visible_task};
 use crate::context::Context;
-use crate::export::queue_annotation_change;
+use crate::export::announce;
 use crate::model::{Annotation, AnnotationPatch, NewAnnotation};
 
 /// `POST /api/tasks/<id>/annotations`.
@@ -42,7 +42,7 @@ pub async fn create(
         completed_by: id_value(body.get("completed_by")),
     };
     let annotation = ctx.state.create_annotation(task, new).await?;
-    queue_annotation_change(&ctx, annotation.project, annotation.id, false).await?;
+    announce(&ctx).await;
     Ok((StatusCode::CREATED, Json(annotation_json(&annotation))))
 }
 
@@ -102,7 +102,7 @@ pub async fn update(
         .update_annotation(id, patch)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
-    queue_annotation_change(&ctx, annotation.project, annotation.id, false).await?;
+    announce(&ctx).await;
     Ok(Json(annotation_json(&annotation)))
 }
 
@@ -113,11 +113,10 @@ pub async fn delete(
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
     visible_annotation(&ctx, &caller, id).await?;
-    let annotation = ctx
-        .state
+    ctx.state
         .delete_annotation(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Annotation {id}")))?;
-    queue_annotation_change(&ctx, annotation.project, annotation.id, true).await?;
+    announce(&ctx).await;
     Ok(StatusCode::NO_CONTENT)
 }

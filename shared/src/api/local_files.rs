@@ -104,8 +104,8 @@ async fn serving_storage(
                 continue;
             };
             if let Some(key) = storage.local_file(file) {
-                let backend = storage
-                    .backend()
+                let backend = ctx
+                    .backend(record)
                     .map_err(|e| ApiError::from(e).into_response())?;
                 return Ok(Some((backend, key)));
             }

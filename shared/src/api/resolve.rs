@@ -63,14 +63,14 @@ async fn resolve(
     let found = storages.iter().find_map(|record| {
         let storage = ctx.storage(record).ok()?;
         let key = storage.resolve_key(&uri)?;
-        Some((storage, key))
+        Some((record, storage, key))
     });
-    let Some((storage, key)) = found else {
+    let Some((record, storage, key)) = found else {
         return Err(ApiError::not_found(format!(
             "A storage of project {project} serving {uri}"
         )));
     };
-    let backend = storage.backend()?;
+    let backend = ctx.backend(record)?;
     // A storage that cannot sign (say, GCS on credentials without a private key) is proxied.
     if let (Some(ttl), Some(presigner)) = (storage.presign(), backend.presigner()) {
         let url = presigner

@@ -62,6 +62,15 @@ pub struct Settings {
     pub project_tokens_use_server_credentials: bool,
     /// The operator's cloud credentials and endpoints ([`OperatorCloud`]).
     pub cloud: OperatorCloud,
+    /// `LABELSYNC_QUEUE_MAX_RECEIVES`: deliveries of a message before it is given up (the
+    /// queues' dead-letter threshold; the SAM template and Terraform set the same number).
+    pub max_receives: u32,
+    /// `LABELSYNC_JOB_STALE_SECS`: a running job that has not moved for this long is failed,
+    /// and a new sync may start.
+    pub job_stale_after: Duration,
+    /// `LABELSYNC_MAX_OBJECT_BYTES`: the largest Tasks-mode object read whole (a single JSON
+    /// object, a Parquet file); larger ones are an error naming the file and the limit.
+    pub max_object_bytes: u64,
 }
 
 /// Reads variables; a closure in tests, the process environment otherwise.
@@ -181,6 +190,18 @@ pub const SETTINGS_HELP: &[(&str, &str)] = &[
         "seconds a received queue message stays hidden (default 60)",
     ),
     (
+        "LABELSYNC_QUEUE_MAX_RECEIVES",
+        "deliveries of a message before it is given up and its job shows the error (default 5)",
+    ),
+    (
+        "LABELSYNC_JOB_STALE_SECS",
+        "a running sync that has not moved for this long is failed; a new one may start (default 900)",
+    ),
+    (
+        "LABELSYNC_MAX_OBJECT_BYTES",
+        "largest Tasks-mode object read whole: a single JSON object, a Parquet file (default 16777216)",
+    ),
+    (
         "LABELSYNC_ALLOW_PRIVATE_ENDPOINTS",
         "let storages reach loopback/private/special addresses: true, or a comma-separated list of addresses and CIDR ranges (default false)",
     ),
@@ -224,6 +245,18 @@ impl Settings {
                 false,
             )?,
             cloud: OperatorCloud::from_env(env),
+            max_receives: positive(
+                own_number(env, "LABELSYNC_QUEUE_MAX_RECEIVES", 5)?,
+                "LABELSYNC_QUEUE_MAX_RECEIVES",
+            )? as u32,
+            job_stale_after: Duration::from_secs(positive(
+                own_number(env, "LABELSYNC_JOB_STALE_SECS", 900)?,
+                "LABELSYNC_JOB_STALE_SECS",
+            )? as u64),
+            max_object_bytes: positive(
+                own_number(env, "LABELSYNC_MAX_OBJECT_BYTES", 16 * 1024 * 1024)?,
+                "LABELSYNC_MAX_OBJECT_BYTES",
+            )? as u64,
         })
     }
 }

@@ -4,9 +4,8 @@
 
 use futures::StreamExt;
 
-use super::Handler;
+use super::{Handler, Settle, run_delivery};
 use crate::context::Context;
-use crate::jobs::Fate;
 
 /// Messages of one batch handled at the same time.
 const MESSAGES_IN_FLIGHT: usize = 10;
@@ -16,10 +15,13 @@ const MESSAGES_IN_FLIGHT: usize = 10;
 pub struct BatchRecord {
     pub message_id: String,
     pub body: String,
+    /// SQS's `ApproximateReceiveCount`: this is the record's n-th delivery.
+    pub receive_count: u32,
 }
 
-/// Handles every record; returns the ids of the records to retry. A record that can never
-/// succeed (malformed) is logged and not retried: redelivery would only fill the dead-letter queue.
+/// Handles every record; returns the ids of the records to retry. A record that will not be
+/// retried (failed for good, or on its last delivery) has its failure recorded instead
+/// ([`run_delivery`]), so that the dead-letter queue holds only what could not even be recorded.
 pub async fn handle_batch(
     ctx: &Context,
     handler: Handler,
@@ -28,26 +30,17 @@ pub async fn handle_batch(
     let handled: Vec<_> = records
         .into_iter()
         .map(|record| async move {
-            let result = handler(ctx, &record.body).await;
-            (record.message_id, result)
+            let settle = run_delivery(ctx, handler, &record.body, record.receive_count).await;
+            (record.message_id, settle)
         })
         .collect();
     let results: Vec<_> = futures::stream::iter(handled)
         .buffer_unordered(MESSAGES_IN_FLIGHT)
         .collect()
         .await;
-    let mut retry = Vec::new();
-    for (message_id, result) in results {
-        match result {
-            Ok(()) => {}
-            Err(e) if e.fate() == Fate::Retry => {
-                tracing::warn!(message = %message_id, error = %e, "handler failed; the message will be retried");
-                retry.push(message_id);
-            }
-            Err(e) => {
-                tracing::error!(message = %message_id, error = %e, "handler failed for good; dropping the message")
-            }
-        }
-    }
-    retry
+    results
+        .into_iter()
+        .filter(|(_, settle)| *settle == Settle::Retry)
+        .map(|(message_id, _)| message_id)
+        .collect()
 }

@@ -6,13 +6,16 @@
 //! that pipeline's code: `sync-fanout` no parsers, `annotation-export` no ingest.
 
 pub mod batch;
+mod give_up;
 pub mod worker;
+
+pub use give_up::give_up;
 
 use futures::future::BoxFuture;
 
 use crate::context::Context;
 use crate::export;
-use crate::jobs::{HandlerError, Message};
+use crate::jobs::{Fate, HandlerError, Message};
 use crate::model::BatchId;
 use crate::queue::QueueName;
 
@@ -37,6 +40,45 @@ pub async fn handle_body(ctx: &Context, body: &str) -> Result<(), HandlerError> 
 /// [`handle_body`] as a [`Handler`].
 pub fn handle_any<'a>(ctx: &'a Context, body: &'a str) -> BoxFuture<'a, Result<(), HandlerError>> {
     Box::pin(handle_body(ctx, body))
+}
+
+/// What becomes of a delivery once its handler ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settle {
+    /// Acknowledge it: done, or failed for good and recorded.
+    Done,
+    /// Deliver it again later.
+    Retry,
+}
+
+/// Runs `handler` on one delivery. A failure that will not be retried (a permanent one, or
+/// any on the message's last delivery) is recorded where the user sees it ([`give_up`]), so
+/// that no job waits for a message the queue would dead-letter.
+pub async fn run_delivery(
+    ctx: &Context,
+    handler: Handler,
+    body: &str,
+    receive_count: u32,
+) -> Settle {
+    let Err(error) = handler(ctx, body).await else {
+        return Settle::Done;
+    };
+    let last = receive_count >= ctx.settings.max_receives;
+    if error.fate() == Fate::Retry && !last {
+        tracing::warn!(error = %error, attempt = receive_count, "handler failed; the message will be retried");
+        return Settle::Retry;
+    }
+    match give_up(ctx, body, receive_count, &error).await {
+        Ok(()) => Settle::Done,
+        Err(unrecorded) if unrecorded.fate() == Fate::Drop => {
+            tracing::error!(error = %error, "dropping a message that cannot be handled");
+            Settle::Done
+        }
+        Err(unrecorded) => {
+            tracing::error!(error = %unrecorded, "could not record a failed message; leaving it to the queue");
+            Settle::Retry
+        }
+    }
 }
 
 fn misrouted(message: &Message, queue: QueueName) -> HandlerError {
@@ -91,10 +133,10 @@ pub fn handle_export<'a>(
     Box::pin(async move {
         match Message::from_body(body)? {
             Message::ExportAnnotation {
-                project,
+                storage,
                 annotation,
                 deleted,
-            } => export::handle_export_annotation(ctx, project, annotation, deleted).await,
+            } => export::handle_export_annotation(ctx, storage, annotation, deleted).await,
             Message::ExportPage {
                 job,
                 storage,

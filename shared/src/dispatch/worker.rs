@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use super::handler_of;
+use super::{Settle, handler_of, run_delivery};
 use crate::context::Context;
-use crate::jobs::Fate;
 use crate::queue::{Delivery, QueueName};
 
 /// How one queue is consumed.
@@ -72,20 +71,14 @@ async fn handle_delivery(
         delivery.receipt.clone(),
         visibility,
     ));
-    let result = handler_of(queue)(ctx, &delivery.body).await;
+    let handler = handler_of(queue);
+    let settle = run_delivery(ctx, handler, &delivery.body, delivery.receive_count).await;
     heartbeat.abort();
-    let settled = match result {
-        Ok(()) => ctx.queue.ack(queue, &delivery.receipt).await,
-        Err(e) if e.fate() == Fate::Retry => {
+    let settled = match settle {
+        Settle::Done => ctx.queue.ack(queue, &delivery.receipt).await,
+        Settle::Retry => {
             let delay = retry_delay(delivery.receive_count, visibility);
-            tracing::warn!(queue = queue.as_str(), message = %delivery.message_id, attempt = delivery.receive_count,
-                error = %e, "handler failed; retrying in {delay:?}");
             ctx.queue.extend(queue, &delivery.receipt, delay).await
-        }
-        Err(e) => {
-            tracing::error!(queue = queue.as_str(), message = %delivery.message_id, error = %e,
-                "handler failed for good; dropping the message");
-            ctx.queue.ack(queue, &delivery.receipt).await
         }
     };
     if let Err(e) = settled {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backends::ObjectMeta;
-use crate::model::{AnnotationId, JobId, ProjectId, StorageId};
+use crate::model::{AnnotationId, JobId, StorageId};
 use crate::queue::QueueName;
 
 /// One key of an ingest batch.
@@ -41,9 +41,9 @@ pub enum Message {
         batch: u64,
         keys: Vec<BatchKey>,
     },
-    /// An annotation was created, updated or deleted: write or delete it in the target storages.
+    /// An annotation was created, updated or deleted: write or delete it in one target storage.
     ExportAnnotation {
-        project: ProjectId,
+        storage: StorageId,
         annotation: AnnotationId,
         deleted: bool,
     },

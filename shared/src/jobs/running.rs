@@ -3,7 +3,7 @@
 use super::HandlerError;
 use super::finish::fail_job;
 use crate::context::Context;
-use crate::model::{JobId, JobStatus, StorageId, StorageRecord};
+use crate::model::{JobId, JobStatus, StorageId, StorageRecord, now};
 
 /// The storage of a job that is still running; `None` when the message is obsolete (job
 /// finished, superseded) — the job is failed if its storage was deleted.
@@ -48,4 +48,34 @@ pub fn describe(storage: &StorageRecord) -> String {
         ),
         _ => format!("{} storage {}", storage.storage_type, storage.id),
     }
+}
+
+/// A storage whose sync has not moved for `LABELSYNC_JOB_STALE_SECS` has its job failed (the
+/// storage then shows `failed` and why), as Label Studio's health check of stale pings does;
+/// returns the storage as it now is. Called where storages are shown and where syncs start.
+pub async fn fail_if_stale(
+    ctx: &Context,
+    storage: StorageRecord,
+) -> Result<StorageRecord, HandlerError> {
+    let Some(job_id) = storage.last_sync_job.filter(|_| storage.status.is_active()) else {
+        return Ok(storage);
+    };
+    let limit = ctx.settings.job_stale_after;
+    let job = ctx.state.get_job(job_id).await?;
+    let stale = match &job {
+        Some(job) => job.is_stale(now(), limit),
+        None => true,
+    };
+    if !stale {
+        return Ok(storage);
+    }
+    let why = format!(
+        "{}: the sync made no progress for {} s (a message was lost or keeps failing); start it again",
+        describe(&storage),
+        limit.as_secs()
+    );
+    if job.is_some() {
+        fail_job(ctx, job_id, why).await?;
+    }
+    Ok(ctx.state.get_storage(storage.id).await?.unwrap_or(storage))
 }

@@ -2,16 +2,18 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{HandlerError, Message};
+use super::{HandlerError, Message, fail_if_stale};
 use crate::context::Context;
 use crate::model::{JobKind, JobStatus, StorageRecord, StorageRole, SyncStatus, ls_timestamp, now};
 
 /// Queues a sync of `storage` and returns the storage as it now is. A sync that is already
-/// queued or running is left alone (Label Studio does the same), and so the call is idempotent.
+/// queued or running is left alone (Label Studio does the same), and so the call is idempotent;
+/// one that has not moved for `LABELSYNC_JOB_STALE_SECS` is failed first and a new one starts.
 pub async fn start_sync(
     ctx: &Context,
     storage: &StorageRecord,
 ) -> Result<StorageRecord, HandlerError> {
+    let storage = &fail_if_stale(ctx, storage.clone()).await?;
     if storage.status.is_active() {
         return Ok(storage.clone());
     }

@@ -54,3 +54,30 @@ impl AnnotationPatch {
         }
     }
 }
+
+/// That an annotation changed, recorded by the state store in the same commit as the change:
+/// the outbox from which exports are announced, so that a saved annotation is never without
+/// its export (a crash between the two commits of "save, then send" would lose it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnotationEvent {
+    pub project: ProjectId,
+    pub annotation: AnnotationId,
+    pub deleted: bool,
+}
+
+impl AnnotationEvent {
+    pub fn of(annotation: &Annotation, deleted: bool) -> Self {
+        AnnotationEvent {
+            project: annotation.project,
+            annotation: annotation.id,
+            deleted,
+        }
+    }
+}
+
+/// An event waiting in the outbox, with the store's id for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub event: AnnotationEvent,
+}

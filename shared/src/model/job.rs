@@ -38,8 +38,37 @@ pub struct BatchOutcome {
     pub created: u64,
     /// Tasks that existed before this job.
     pub existed: u64,
-    /// Messages naming storage, key and position.
+    /// Messages naming storage, key and position (at most [`MAX_JOB_ERRORS`] are kept).
     pub errors: Vec<String>,
+    /// Errors beyond those listed: counted, not kept, so bad input costs no memory.
+    #[serde(default)]
+    pub unlisted_errors: u64,
+}
+
+impl BatchOutcome {
+    /// Adds an error, keeping its text only while there is room.
+    pub fn add_error(&mut self, error: impl FnOnce() -> String) {
+        if self.errors.len() < MAX_JOB_ERRORS {
+            self.errors.push(error());
+        } else {
+            self.unlisted_errors += 1;
+        }
+    }
+
+    /// Every error, listed or not.
+    pub fn error_count(&self) -> u64 {
+        self.errors.len() as u64 + self.unlisted_errors
+    }
+
+    /// Adds another outcome's counts and errors (still keeping at most [`MAX_JOB_ERRORS`]).
+    pub fn absorb(&mut self, other: BatchOutcome) {
+        self.created += other.created;
+        self.existed += other.existed;
+        for error in other.errors {
+            self.add_error(|| error);
+        }
+        self.unlisted_errors += other.unlisted_errors;
+    }
 }
 
 /// A sync run. Listing records pages; workers record batches; the job is complete when the last
@@ -66,6 +95,9 @@ pub struct SyncJob {
     pub errors: Vec<String>,
     /// Set when the job failed as a whole (listing impossible, storage gone).
     pub failure: Option<String>,
+    /// When the job last moved: created, started, a page or a batch recorded.
+    #[serde(default)]
+    pub progress_at: Option<DateTime<Utc>>,
 }
 
 impl SyncJob {
@@ -87,7 +119,19 @@ impl SyncJob {
             error_count: 0,
             errors: Vec::new(),
             failure: None,
+            progress_at: Some(created_at),
         }
+    }
+
+    /// A running job that has not moved for `limit`: a message was lost or keeps failing
+    /// without an end (Label Studio's stale-ping idea).
+    pub fn is_stale(&self, now: DateTime<Utc>, limit: std::time::Duration) -> bool {
+        let last = self
+            .progress_at
+            .or(self.started_at)
+            .unwrap_or(self.created_at);
+        let idle = (now - last).to_std().unwrap_or_default();
+        self.status == JobStatus::Running && idle > limit
     }
 
     /// Listing is over and every announced batch is done.
@@ -101,6 +145,8 @@ impl SyncJob {
         self.created += outcome.created;
         self.existed += outcome.existed;
         self.add_errors(&outcome.errors);
+        self.error_count += outcome.unlisted_errors;
+        self.progress_at = Some(super::now());
     }
 
     pub fn add_errors(&mut self, errors: &[String]) {
@@ -111,6 +157,7 @@ impl SyncJob {
 
     /// Adds a page's batches; the caller guarantees it is the page's first record.
     pub fn add_page(&mut self, page: u64, batches: u64, is_last: bool) {
+        self.progress_at = Some(super::now());
         self.pages_recorded += 1;
         self.batches_expected += batches;
         if is_last {

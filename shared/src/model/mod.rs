@@ -9,7 +9,7 @@ mod storage;
 mod task;
 mod token;
 
-pub use annotation::{Annotation, AnnotationPatch, NewAnnotation};
+pub use annotation::{Annotation, AnnotationEvent, AnnotationPatch, NewAnnotation, OutboxEntry};
 pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, SyncJob};
 pub use project::{NewProject, Project};
 pub use secret::Secret;

@@ -32,6 +32,8 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     jobs_record_once(&*store).await;
     concurrent_finish_job(Arc::clone(&store)).await;
     api_tokens(&*store).await;
+    annotation_changes_are_in_the_outbox(&*store).await;
+    concurrent_annotations(Arc::clone(&store)).await;
 }
 
 async fn new_project(store: &dyn StateStore, title: &str, maximum_annotations: u64) -> Project {
@@ -707,6 +709,7 @@ pub async fn jobs_record_once(store: &dyn StateStore) {
         created: 3,
         existed: 1,
         errors: vec!["bad key x".to_owned()],
+        unlisted_errors: 2,
     };
     for _ in 0..2 {
         let batch = BatchId { page: 0, batch: 0 };
@@ -718,7 +721,11 @@ pub async fn jobs_record_once(store: &dyn StateStore) {
             (after.batches_done, after.created, after.existed),
             (1, 3, 1)
         );
-        assert_eq!((after.error_count, after.errors.len()), (1, 1));
+        assert_eq!(
+            (after.error_count, after.errors.len()),
+            (3, 1),
+            "listed and counted"
+        );
         assert!(!after.is_complete());
     }
     let after = store
@@ -878,5 +885,89 @@ pub async fn api_tokens(store: &dyn StateStore) {
         listed.contains(&second),
         "list_api_tokens lacks token {}",
         second.id
+    );
+}
+
+/// Every annotation change is in the outbox, in order, until cleared.
+pub async fn annotation_changes_are_in_the_outbox(store: &dyn StateStore) {
+    let project = new_project(store, "outbox", 1).await;
+    store
+        .create_tasks(project.id, None, vec![NewTask::from_data(json!({"t": 1}))])
+        .await
+        .expect("create_tasks");
+    let task = all_tasks(store, project.id).await.remove(0);
+    let created = store
+        .create_annotation(task.id, NewAnnotation::default())
+        .await
+        .expect("create_annotation");
+    let patch = AnnotationPatch {
+        ground_truth: Some(true),
+        ..AnnotationPatch::default()
+    };
+    store
+        .update_annotation(created.id, patch)
+        .await
+        .expect("update_annotation");
+    store
+        .delete_annotation(created.id)
+        .await
+        .expect("delete_annotation");
+    let mine = |entries: Vec<crate::model::OutboxEntry>| -> Vec<crate::model::OutboxEntry> {
+        entries
+            .into_iter()
+            .filter(|e| e.event.annotation == created.id)
+            .collect()
+    };
+    let entries = mine(store.outbox(10_000).await.expect("outbox"));
+    let deleted: Vec<bool> = entries.iter().map(|e| e.event.deleted).collect();
+    assert_eq!(deleted, [false, false, true], "{entries:?}");
+    assert!(entries.iter().all(|e| e.event.project == project.id));
+    let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+    store.clear_outbox(&ids).await.expect("clear_outbox");
+    store
+        .clear_outbox(&ids)
+        .await
+        .expect("clearing twice is fine");
+    assert!(mine(store.outbox(10_000).await.expect("outbox")).is_empty());
+}
+
+/// Annotations written by many callers at once all get their own ids, and the task's counters
+/// count every one (group commit must not lose or merge writes).
+pub async fn concurrent_annotations(store: Arc<dyn StateStore>) {
+    let project = new_project(&*store, "concurrent annotations", 1).await;
+    store
+        .create_tasks(project.id, None, vec![NewTask::from_data(json!({"t": 1}))])
+        .await
+        .expect("create_tasks");
+    let task = all_tasks(&*store, project.id).await.remove(0);
+    let writers: Vec<_> = (0..16)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .create_annotation(task.id, NewAnnotation::default())
+                    .await
+                    .expect("create_annotation")
+                    .id
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    for writer in writers {
+        ids.insert(writer.await.expect("writer"));
+    }
+    assert_eq!(ids.len(), 16);
+    let task = store
+        .get_task(task.id)
+        .await
+        .expect("get_task")
+        .expect("task");
+    assert_eq!(task.total_annotations, 16);
+    let missing = store
+        .create_annotation(u64::MAX - 7, NewAnnotation::default())
+        .await;
+    assert!(
+        matches!(missing, Err(StateError::NotFound { .. })),
+        "{missing:?}"
     );
 }

@@ -23,8 +23,8 @@ use async_trait::async_trait;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
     CreateOutcome, JobId, JobKind, JobStatus, NewAnnotation, NewApiToken, NewProject, NewStorage,
-    NewTask, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task, TaskId,
-    TokenId,
+    NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task,
+    TaskId, TokenId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +97,8 @@ pub trait StateStore: Send + Sync {
     ) -> StateResult<Vec<Task>>;
     async fn count_tasks(&self, project: ProjectId) -> StateResult<u64>;
 
-    // Annotations (they keep their task's counters right).
+    // Annotations (they keep their task's counters right). Every change also puts an
+    // `AnnotationEvent` in the outbox, in the same commit.
     async fn create_annotation(
         &self,
         task: TaskId,
@@ -119,6 +120,11 @@ pub trait StateStore: Send + Sync {
         limit: usize,
     ) -> StateResult<Vec<Annotation>>;
     async fn list_task_annotations(&self, task: TaskId) -> StateResult<Vec<Annotation>>;
+    /// Up to `limit` outbox entries, oldest first. An entry stays until it is cleared, so a
+    /// relay that dies between reading and clearing sends it again (exports are idempotent).
+    async fn outbox(&self, limit: usize) -> StateResult<Vec<OutboxEntry>>;
+    /// Removes outbox entries whose messages were sent; unknown ids are ignored.
+    async fn clear_outbox(&self, ids: &[String]) -> StateResult<()>;
 
     // Sync jobs.
     async fn create_job(&self, storage: StorageId, kind: JobKind) -> StateResult<SyncJob>;

@@ -22,7 +22,9 @@ pub async fn handle_list_page(
     if page == 0 {
         mark_in_progress(ctx, &storage, job).await?;
     }
-    let bound = ctx.storage(&storage).and_then(|s| Ok((s.backend()?, s)));
+    let bound = ctx
+        .storage(&storage)
+        .and_then(|s| Ok((ctx.backend(&storage)?, s)));
     let (backend, bound) = match bound {
         Ok(opened) => opened,
         Err(e) => return fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await,

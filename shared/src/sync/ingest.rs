@@ -33,7 +33,9 @@ pub async fn handle_ingest_batch(
     let Some(storage) = running_job_storage(ctx, job, storage_id).await? else {
         return Ok(());
     };
-    let bound = ctx.storage(&storage).and_then(|s| Ok((s.backend()?, s)));
+    let bound = ctx
+        .storage(&storage)
+        .and_then(|s| Ok((ctx.backend(&storage)?, s)));
     let (backend, bound) = match bound {
         Ok(opened) => opened,
         Err(e) => {
@@ -75,7 +77,7 @@ async fn ingest_files(
         .state
         .create_tasks(storage.project, Some(job), tasks)
         .await?;
-    Ok(outcome_of(created, Vec::new()))
+    Ok(outcome_of(created))
 }
 
 /// Tasks mode: every object parsed; bad objects and items become errors, the rest go on.
@@ -91,19 +93,15 @@ async fn ingest_task_files(
         .iter()
         .map(|k| ingest_object(ctx, storage, backend.as_ref(), job, &k.key))
         .collect();
-    let results: Vec<Result<(CreateOutcome, Vec<String>), HandlerError>> =
-        futures::stream::iter(reads)
-            .buffer_unordered(OBJECTS_IN_FLIGHT)
-            .collect()
-            .await;
-    let mut total = CreateOutcome::default();
-    let mut errors = Vec::new();
+    let results: Vec<Result<BatchOutcome, HandlerError>> = futures::stream::iter(reads)
+        .buffer_unordered(OBJECTS_IN_FLIGHT)
+        .collect()
+        .await;
+    let mut total = BatchOutcome::default();
     for result in results {
-        let (created, object_errors) = result?;
-        total.add(created);
-        errors.extend(object_errors);
+        total.absorb(result?);
     }
-    Ok(outcome_of(total, errors))
+    Ok(total)
 }
 
 async fn ingest_object(
@@ -112,19 +110,21 @@ async fn ingest_object(
     backend: &dyn ObjectStore,
     job: JobId,
     key: &str,
-) -> Result<(CreateOutcome, Vec<String>), HandlerError> {
+) -> Result<BatchOutcome, HandlerError> {
     let label = describe(storage);
+    let mut outcome = BatchOutcome::default();
     let format = match task_file_format(key) {
         Ok(format) => format,
-        Err(e) => return Ok((CreateOutcome::default(), vec![format!("{label}: {e}")])),
+        Err(e) => {
+            outcome.add_error(|| format!("{label}: {e}"));
+            return Ok(outcome);
+        }
     };
     let body = match backend.get(key, None).await {
         Ok(body) => body,
         Err(BackendError::NotFound { .. }) => {
-            return Ok((
-                CreateOutcome::default(),
-                vec![format!("{label}: {key:?} was deleted after it was listed")],
-            ));
+            outcome.add_error(|| format!("{label}: {key:?} was deleted after it was listed"));
+            return Ok(outcome);
         }
         Err(source) => {
             return Err(HandlerError::Backend {
@@ -134,25 +134,23 @@ async fn ingest_object(
         }
     };
     let mut items = read_tasks(key.to_owned(), format, body.body).chunks(TASKS_PER_WRITE);
-    let mut total = CreateOutcome::default();
-    let mut errors = Vec::new();
     while let Some(chunk) = items.next().await {
         let mut tasks = Vec::with_capacity(chunk.len());
         for item in chunk {
             match item {
                 Ok(item) => tasks.push(with_source(item, storage.id, key)),
-                Err(e) => errors.push(format!("{label}: {e}")),
+                Err(e) => outcome.add_error(|| format!("{label}: {e}")),
             }
         }
         if !tasks.is_empty() {
-            total.add(
-                ctx.state
-                    .create_tasks(storage.project, Some(job), tasks)
-                    .await?,
-            );
+            let created = ctx
+                .state
+                .create_tasks(storage.project, Some(job), tasks)
+                .await?;
+            outcome.absorb(outcome_of(created));
         }
     }
-    Ok((total, errors))
+    Ok(outcome)
 }
 
 fn with_source(item: TaskItem, storage: StorageId, key: &str) -> NewTask {
@@ -176,10 +174,10 @@ fn source(
 }
 
 /// This job's tasks, counting those an earlier delivery of the same batch created.
-fn outcome_of(created: CreateOutcome, errors: Vec<String>) -> BatchOutcome {
+fn outcome_of(created: CreateOutcome) -> BatchOutcome {
     BatchOutcome {
         created: created.created + created.created_earlier_by_job,
         existed: created.existed,
-        errors,
+        ..BatchOutcome::default()
     }
 }

@@ -17,6 +17,7 @@ use crate::api::body::object_body;
 use crate::api::error::{ApiError, ApiResult};
 use crate::connectors::{self, Connector};
 use crate::context::Context;
+use crate::jobs::fail_if_stale;
 use crate::jobs::start::start_sync;
 use crate::model::{NewStorage, StorageRecord, StorageRole};
 
@@ -30,7 +31,8 @@ pub fn type_of(slug: &str) -> ApiResult<&'static dyn Connector> {
     connectors::by_slug(slug).ok_or_else(|| ApiError::not_found(format!("Storage type {slug:?}")))
 }
 
-/// A stored storage of this role and type that the caller may see, 404 otherwise.
+/// A stored storage of this role and type that the caller may see, 404 otherwise; a sync of
+/// it that went stale is failed first, so it is shown as it is.
 pub async fn find(
     ctx: &Context,
     caller: &Caller,
@@ -39,7 +41,9 @@ pub async fn find(
     id: u64,
 ) -> ApiResult<StorageRecord> {
     match ctx.state.get_storage(id).await? {
-        Some(s) if s.role == role && s.storage_type == slug && caller.sees(s.project) => Ok(s),
+        Some(s) if s.role == role && s.storage_type == slug && caller.sees(s.project) => {
+            Ok(fail_if_stale(ctx, s).await?)
+        }
         _ => Err(ApiError::not_found(format!("{slug} storage {id}"))),
     }
 }
@@ -59,7 +63,8 @@ pub async fn list_all(
     let mut out = Vec::with_capacity(records.len());
     for ty in connectors::all() {
         for record in records.iter().filter(|r| r.storage_type == ty.slug()) {
-            out.push(storage_json(&ctx, *ty, record).await);
+            let record = fail_if_stale(&ctx, record.clone()).await?;
+            out.push(storage_json(&ctx, *ty, &record).await);
         }
     }
     Ok(Json(out))
@@ -94,7 +99,8 @@ pub async fn list(
         .iter()
         .filter(|r| r.storage_type == slug)
     {
-        out.push(storage_json(&ctx, ty, record).await);
+        let record = fail_if_stale(&ctx, record.clone()).await?;
+        out.push(storage_json(&ctx, ty, &record).await);
     }
     Ok(Json(out))
 }

@@ -83,6 +83,7 @@ pub async fn start_job(table: &Table, id: JobId) -> StateResult<SyncJob> {
         let unset = job.started_at.is_none();
         if unset {
             job.started_at = Some(now());
+            job.progress_at = job.started_at;
         }
         unset
     };

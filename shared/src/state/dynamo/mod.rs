@@ -10,6 +10,8 @@
 //! - `ANNOTATION#<id>` / `META`; indexes `PROJECT#<p>#ANNOTATIONS` and `TASK#<t>#ANNOTATIONS`
 //! - `JOB#<id>` / `META`; markers `JOB#<id>` / `PAGE#<n>` and `BATCH#<p>#<b>`
 //! - `TOKENS` / `<id>`: API tokens
+//! - `OUTBOX` / `<micros>#<uuid>`: annotation changes to announce, written in the change's
+//!   transaction
 //!
 //! Ids are zero-padded to 20 digits in sort keys, so Queries return them in order.
 
@@ -28,8 +30,8 @@ pub use table::create_table;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
     CreateOutcome, JobId, JobKind, JobStatus, NewAnnotation, NewApiToken, NewProject, NewStorage,
-    NewTask, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task, TaskId,
-    TokenId,
+    NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task,
+    TaskId, TokenId,
 };
 use crate::state::{StateResult, StateStore, StorageUpdate};
 
@@ -147,6 +149,14 @@ impl StateStore for DynamoState {
             )
             .await
     }
+    async fn outbox(&self, limit: usize) -> StateResult<Vec<OutboxEntry>> {
+        records::outbox(&self.table, limit).await
+    }
+
+    async fn clear_outbox(&self, ids: &[String]) -> StateResult<()> {
+        records::clear_outbox(&self.table, ids).await
+    }
+
     async fn list_task_annotations(&self, task: TaskId) -> StateResult<Vec<Annotation>> {
         let index = format!("TASK#{task}#ANNOTATIONS");
         self.table

@@ -1,9 +1,10 @@
 //! Projects, storages and annotations on the table.
 
-use super::table::{Table, decode, doc_item, key, padded};
+use super::table::{Item, Table, decode, doc_item, key, padded, text};
 use crate::model::{
-    Annotation, AnnotationId, AnnotationPatch, NewAnnotation, NewProject, NewStorage, Project,
-    ProjectId, StorageId, StorageRecord, StorageRole, Task, TaskId, now,
+    Annotation, AnnotationEvent, AnnotationId, AnnotationPatch, NewAnnotation, NewProject,
+    NewStorage, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole, Task,
+    TaskId, now,
 };
 use crate::state::records::{CounterChange, count_annotation, new_record};
 use crate::state::{StateError, StateResult, StorageUpdate};
@@ -143,24 +144,53 @@ fn annotation_indexes(annotation: &Annotation) -> [String; 2] {
     ]
 }
 
-/// Writes an annotation and its index items (tasks' counters are the caller's).
-pub async fn put_annotation(table: &Table, annotation: &Annotation) -> StateResult<()> {
-    table
-        .put(
-            doc_item(
-                &annotation_pk(annotation.id),
-                "META",
-                annotation,
-                1,
-                "annotation",
-            )?,
-            "put_annotation",
-        )
-        .await?;
+/// The items of an annotation: its document and its index entries.
+fn annotation_items(annotation: &Annotation) -> StateResult<Vec<Item>> {
+    let mut items = vec![doc_item(
+        &annotation_pk(annotation.id),
+        "META",
+        annotation,
+        1,
+        "annotation",
+    )?];
     for index in annotation_indexes(annotation) {
-        table
-            .put(key(&index, &padded(annotation.id)), "put_annotation")
-            .await?;
+        items.push(key(&index, &padded(annotation.id)));
+    }
+    Ok(items)
+}
+
+/// The outbox partition: one item per annotation change, written in the change's transaction.
+const OUTBOX: &str = "OUTBOX";
+
+/// The outbox item announcing a change; its sort key orders the outbox by time.
+fn outbox_item(annotation: &Annotation, deleted: bool) -> StateResult<Item> {
+    let sk = format!(
+        "{:020}#{}",
+        now().timestamp_micros(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let event = AnnotationEvent::of(annotation, deleted);
+    doc_item(OUTBOX, &sk, &event, 1, "outbox event")
+}
+
+/// Up to `limit` outbox entries, oldest first.
+pub async fn outbox(table: &Table, limit: usize) -> StateResult<Vec<OutboxEntry>> {
+    let items = table.query_keys(OUTBOX, None, limit, "outbox").await?;
+    items
+        .iter()
+        .map(|item| {
+            Ok(OutboxEntry {
+                id: text(item, "sk").unwrap_or_default().to_owned(),
+                event: decode(item, "outbox event")?,
+            })
+        })
+        .collect()
+}
+
+/// Removes outbox entries.
+pub async fn clear_outbox(table: &Table, ids: &[String]) -> StateResult<()> {
+    for id in ids {
+        table.delete(OUTBOX, id, "clear_outbox").await?;
     }
     Ok(())
 }
@@ -225,7 +255,11 @@ pub async fn create_annotation(
     };
     let id = table.allocate("annotation", 1, "create_annotation").await?;
     let annotation = new_record(id, &record, new);
-    put_annotation(table, &annotation).await?;
+    let mut puts = annotation_items(&annotation)?;
+    puts.push(outbox_item(&annotation, false)?);
+    table
+        .transact(puts, Vec::new(), "create_annotation")
+        .await?;
     recount(table, task, None, Some(annotation.was_cancelled)).await?;
     Ok(annotation)
 }
@@ -241,11 +275,12 @@ pub async fn update_annotation(
     let mut after = before.clone();
     patch.apply(&mut after);
     after.updated_at = now();
+    let puts = vec![
+        doc_item(&annotation_pk(id), "META", &after, 1, "annotation")?,
+        outbox_item(&after, false)?,
+    ];
     table
-        .put(
-            doc_item(&annotation_pk(id), "META", &after, 1, "annotation")?,
-            "update_annotation",
-        )
+        .transact(puts, Vec::new(), "update_annotation")
         .await?;
     if before.was_cancelled != after.was_cancelled {
         recount(
@@ -263,14 +298,13 @@ pub async fn delete_annotation(table: &Table, id: AnnotationId) -> StateResult<O
     let Some(annotation) = get_annotation(table, id).await? else {
         return Ok(None);
     };
-    for index in annotation_indexes(&annotation) {
-        table
-            .delete(&index, &padded(id), "delete_annotation")
-            .await?;
-    }
-    table
-        .delete(&annotation_pk(id), "META", "delete_annotation")
-        .await?;
+    let mut deletes: Vec<Item> = annotation_indexes(&annotation)
+        .iter()
+        .map(|index| key(index, &padded(id)))
+        .collect();
+    deletes.push(key(&annotation_pk(id), "META"));
+    let puts = vec![outbox_item(&annotation, true)?];
+    table.transact(puts, deletes, "delete_annotation").await?;
     recount(table, annotation.task, Some(annotation.was_cancelled), None).await?;
     Ok(Some(annotation))
 }

@@ -130,6 +130,40 @@ impl Table {
         Ok(())
     }
 
+    /// Puts and deletes items in one transaction: all happen or none does.
+    pub async fn transact(
+        &self,
+        puts: Vec<Item>,
+        deletes: Vec<Item>,
+        operation: &'static str,
+    ) -> StateResult<()> {
+        use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+        let mut actions = Vec::with_capacity(puts.len() + deletes.len());
+        for item in puts {
+            let put = Put::builder()
+                .table_name(&self.name)
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| store_error(operation, e))?;
+            actions.push(TransactWriteItem::builder().put(put).build());
+        }
+        for item in deletes {
+            let delete = Delete::builder()
+                .table_name(&self.name)
+                .set_key(Some(item))
+                .build()
+                .map_err(|e| store_error(operation, e))?;
+            actions.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await
+            .map_err(|e| store_error(operation, e))?;
+        Ok(())
+    }
+
     pub async fn delete(&self, pk: &str, sk: &str, operation: &'static str) -> StateResult<()> {
         self.client
             .delete_item()

@@ -3,15 +3,16 @@
 
 use std::ops::Bound;
 
-use redb::{Database, ReadOnlyTable, Table, WriteTransaction};
+use redb::{Database, ReadOnlyTable, ReadableTable, Table, WriteTransaction};
 
 use super::projects::maximum_annotations;
 use super::tables::{
-    ANNOTATIONS, ANNOTATIONS_BY_PROJECT, ANNOTATIONS_BY_TASK, During, IdKind, PROJECTS,
-    RecordTable, TASKS, allocate_id, encode_into, get_record, put_record, read, write,
+    ANNOTATIONS, ANNOTATIONS_BY_PROJECT, ANNOTATIONS_BY_TASK, During, IdKind, OUTBOX, PROJECTS,
+    RecordTable, TASKS, allocate_id, decode, encode_into, get_record, put_record, read, write,
 };
 use crate::model::{
-    Annotation, AnnotationId, AnnotationPatch, NewAnnotation, ProjectId, Task, TaskId, now,
+    Annotation, AnnotationEvent, AnnotationId, AnnotationPatch, NewAnnotation, OutboxEntry,
+    ProjectId, Task, TaskId, now,
 };
 use crate::state::records::{CounterChange, count_annotation, new_record};
 use crate::state::{StateError, StateResult};
@@ -71,34 +72,50 @@ impl<'t> AnnotationTables<'t> {
     }
 }
 
-/// Whether an annotation joins or leaves its task's counters.
-pub(super) fn create(
-    db: &Database,
+/// Creates an annotation in `txn`, with its outbox event.
+pub(super) fn create_in(
+    txn: &WriteTransaction,
     task_id: TaskId,
     new: NewAnnotation,
 ) -> StateResult<Annotation> {
     const OP: &str = "create_annotation";
-    write(db, OP, |txn| {
-        let mut tasks = txn.open_table(TASKS).during(OP)?;
-        let mut task: Task =
-            get_record(&tasks, TASK, OP, task_id)?.ok_or(StateError::NotFound {
-                what: TASK,
-                id: task_id,
-            })?;
-        let id = allocate_id(txn, IdKind::Annotation, OP)?;
-        let annotation = new_record(id, &task, new);
-        AnnotationTables::open(txn, OP)?.put(&annotation, &mut Vec::new(), OP)?;
-        let maximum = maximum_annotations(&txn.open_table(PROJECTS).during(OP)?, task.project, OP)?;
-        count_annotation(
-            &mut task,
-            annotation.was_cancelled,
-            CounterChange::Added,
-            maximum,
-        );
-        task.updated_at = annotation.created_at;
-        put_record(&mut tasks, TASK, OP, task_id, &task)?;
-        Ok(annotation)
-    })
+    let mut tasks = txn.open_table(TASKS).during(OP)?;
+    let mut task: Task = get_record(&tasks, TASK, OP, task_id)?.ok_or(StateError::NotFound {
+        what: TASK,
+        id: task_id,
+    })?;
+    let id = allocate_id(txn, IdKind::Annotation, OP)?;
+    let annotation = new_record(id, &task, new);
+    AnnotationTables::open(txn, OP)?.put(&annotation, &mut Vec::new(), OP)?;
+    let maximum = maximum_annotations(&txn.open_table(PROJECTS).during(OP)?, task.project, OP)?;
+    count_annotation(
+        &mut task,
+        annotation.was_cancelled,
+        CounterChange::Added,
+        maximum,
+    );
+    task.updated_at = annotation.created_at;
+    put_record(&mut tasks, TASK, OP, task_id, &task)?;
+    announce(txn, &annotation, false, OP)?;
+    Ok(annotation)
+}
+
+/// Puts the change's event in the outbox, in the change's own transaction.
+fn announce(
+    txn: &WriteTransaction,
+    annotation: &Annotation,
+    deleted: bool,
+    operation: &'static str,
+) -> StateResult<()> {
+    let id = allocate_id(txn, IdKind::OutboxEvent, operation)?;
+    let event = AnnotationEvent::of(annotation, deleted);
+    put_record(
+        &mut txn.open_table(OUTBOX).during(operation)?,
+        "outbox event",
+        operation,
+        id,
+        &event,
+    )
 }
 
 pub(super) fn get(db: &Database, id: AnnotationId) -> StateResult<Option<Annotation>> {
@@ -108,38 +125,73 @@ pub(super) fn get(db: &Database, id: AnnotationId) -> StateResult<Option<Annotat
     })
 }
 
-pub(super) fn update(
-    db: &Database,
+/// Applies `patch` in `txn`, with the outbox event; `None` if there is no such annotation.
+pub(super) fn update_in(
+    txn: &WriteTransaction,
     id: AnnotationId,
     patch: AnnotationPatch,
 ) -> StateResult<Option<Annotation>> {
     const OP: &str = "update_annotation";
-    write(db, OP, |txn| {
-        let mut tables = AnnotationTables::open(txn, OP)?;
-        let Some(mut annotation) = tables.get(id, OP)? else {
-            return Ok(None);
-        };
-        let was_cancelled = annotation.was_cancelled;
-        patch.apply(&mut annotation);
-        annotation.updated_at = now();
-        tables.put(&annotation, &mut Vec::new(), OP)?;
-        if annotation.was_cancelled != was_cancelled {
-            recount_task(txn, &annotation, Some(was_cancelled), OP)?;
+    let mut tables = AnnotationTables::open(txn, OP)?;
+    let Some(mut annotation) = tables.get(id, OP)? else {
+        return Ok(None);
+    };
+    let was_cancelled = annotation.was_cancelled;
+    patch.apply(&mut annotation);
+    annotation.updated_at = now();
+    tables.put(&annotation, &mut Vec::new(), OP)?;
+    drop(tables);
+    if annotation.was_cancelled != was_cancelled {
+        recount_task(txn, &annotation, Some(was_cancelled), OP)?;
+    }
+    announce(txn, &annotation, false, OP)?;
+    Ok(Some(annotation))
+}
+
+/// Deletes the annotation in `txn`, with the outbox event; `None` if there was none.
+pub(super) fn delete_in(
+    txn: &WriteTransaction,
+    id: AnnotationId,
+) -> StateResult<Option<Annotation>> {
+    const OP: &str = "delete_annotation";
+    let mut tables = AnnotationTables::open(txn, OP)?;
+    let Some(annotation) = tables.get(id, OP)? else {
+        return Ok(None);
+    };
+    tables.remove(&annotation, OP)?;
+    drop(tables);
+    recount_task(txn, &annotation, None, OP)?;
+    announce(txn, &annotation, true, OP)?;
+    Ok(Some(annotation))
+}
+
+/// Up to `limit` outbox entries, oldest first.
+pub(super) fn outbox(db: &Database, limit: usize) -> StateResult<Vec<OutboxEntry>> {
+    const OP: &str = "outbox";
+    read(db, OP, |txn| {
+        let table = txn.open_table(OUTBOX).during(OP)?;
+        let mut entries = Vec::new();
+        for entry in table.iter().during(OP)?.take(limit) {
+            let (id, bytes) = entry.during(OP)?;
+            let event: AnnotationEvent = decode("outbox event", bytes.value())?;
+            entries.push(OutboxEntry {
+                id: id.value().to_string(),
+                event,
+            });
         }
-        Ok(Some(annotation))
+        Ok(entries)
     })
 }
 
-pub(super) fn delete(db: &Database, id: AnnotationId) -> StateResult<Option<Annotation>> {
-    const OP: &str = "delete_annotation";
+/// Removes the outbox entries `ids` (unknown ones are ignored).
+pub(super) fn clear_outbox(db: &Database, ids: &[String]) -> StateResult<()> {
+    const OP: &str = "clear_outbox";
     write(db, OP, |txn| {
-        let mut tables = AnnotationTables::open(txn, OP)?;
-        let Some(annotation) = tables.get(id, OP)? else {
-            return Ok(None);
-        };
-        tables.remove(&annotation, OP)?;
-        recount_task(txn, &annotation, None, OP)?;
-        Ok(Some(annotation))
+        let mut table = txn.open_table(OUTBOX).during(OP)?;
+        for id in ids.iter().filter_map(|id| id.parse::<u64>().ok()) {
+            table.remove(id).during(OP)?;
+        }
+        Ok(())
     })
 }
 

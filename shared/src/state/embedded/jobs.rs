@@ -101,6 +101,7 @@ pub(super) fn start(db: &Database, id: JobId) -> StateResult<SyncJob> {
             let unset = job.started_at.is_none();
             if unset {
                 job.started_at = Some(now());
+                job.progress_at = job.started_at;
             }
             unset
         })

@@ -1,11 +1,13 @@
 //! The embedded state store: every record in `state_*` tables of the one `redb` file that
 //! [`EmbeddedDb`] opens (the embedded queue keeps its tables in the same file).
 //!
-//! Each trait call is one redb transaction, run on tokio's blocking pool. Write transactions
+//! Each trait call is one redb transaction, run on tokio's blocking pool; annotation writes,
+//! which come from many clients at once, share commits ([`group_commit`]). Write transactions
 //! are serialized by redb, which is what makes `create_tasks` dedupe and `finish_job` exactly
 //! once under concurrent callers.
 
 mod annotations;
+mod group_commit;
 mod jobs;
 mod projects;
 mod storages;
@@ -21,27 +23,41 @@ use async_trait::async_trait;
 use redb::Database;
 use tokio::sync::oneshot;
 
+use self::group_commit::{AnnotationWrite, GroupCommit};
 use self::tables::During;
 use super::{StateResult, StateStore, StorageUpdate};
 use crate::embedded_db::EmbeddedDb;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
     CreateOutcome, JobId, JobKind, JobStatus, NewAnnotation, NewApiToken, NewProject, NewStorage,
-    NewTask, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task, TaskId,
-    TokenId,
+    NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task,
+    TaskId, TokenId,
 };
 
 /// [`StateStore`] over the embedded `redb` file.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EmbeddedState {
     db: Arc<EmbeddedDb>,
+    annotation_writes: Arc<GroupCommit>,
+}
+
+impl std::fmt::Debug for EmbeddedState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedState")
+            .field("db", &self.db)
+            .finish()
+    }
 }
 
 impl EmbeddedState {
     /// Uses `db` for the state, creating the state tables if this is a new file.
     pub fn new(db: Arc<EmbeddedDb>) -> StateResult<Self> {
         tables::write(db.database(), "create tables", tables::create_all)?;
-        Ok(EmbeddedState { db })
+        let annotation_writes = Arc::new(GroupCommit::start(&db));
+        Ok(EmbeddedState {
+            db,
+            annotation_writes,
+        })
     }
 
     /// Runs `work` on the blocking pool, where redb may block.
@@ -183,10 +199,12 @@ impl StateStore for EmbeddedState {
         task: TaskId,
         annotation: NewAnnotation,
     ) -> StateResult<Annotation> {
-        self.run("create_annotation", move |db| {
-            annotations::create(db, task, annotation)
+        let write = AnnotationWrite::Create(task, annotation);
+        let created = self.annotation_writes.write(write).await?;
+        created.ok_or(super::StateError::NotFound {
+            what: "task",
+            id: task,
         })
-        .await
     }
 
     async fn get_annotation(&self, id: AnnotationId) -> StateResult<Option<Annotation>> {
@@ -199,14 +217,14 @@ impl StateStore for EmbeddedState {
         id: AnnotationId,
         patch: AnnotationPatch,
     ) -> StateResult<Option<Annotation>> {
-        self.run("update_annotation", move |db| {
-            annotations::update(db, id, patch)
-        })
-        .await
+        self.annotation_writes
+            .write(AnnotationWrite::Update(id, patch))
+            .await
     }
 
     async fn delete_annotation(&self, id: AnnotationId) -> StateResult<Option<Annotation>> {
-        self.run("delete_annotation", move |db| annotations::delete(db, id))
+        self.annotation_writes
+            .write(AnnotationWrite::Delete(id))
             .await
     }
 
@@ -225,6 +243,19 @@ impl StateStore for EmbeddedState {
     async fn list_task_annotations(&self, task: TaskId) -> StateResult<Vec<Annotation>> {
         self.run("list_task_annotations", move |db| {
             annotations::list_for_task(db, task)
+        })
+        .await
+    }
+
+    async fn outbox(&self, limit: usize) -> StateResult<Vec<OutboxEntry>> {
+        self.run("outbox", move |db| annotations::outbox(db, limit))
+            .await
+    }
+
+    async fn clear_outbox(&self, ids: &[String]) -> StateResult<()> {
+        let ids = ids.to_vec();
+        self.run("clear_outbox", move |db| {
+            annotations::clear_outbox(db, &ids)
         })
         .await
     }

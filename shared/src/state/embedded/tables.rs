@@ -51,6 +51,8 @@ pub(super) const JOB_PAGES_SENT: TableDefinition<(u64, u64), ()> =
 /// (job, page, batch): batches already recorded.
 pub(super) const JOB_BATCHES: TableDefinition<(u64, u64, u64), ()> =
     TableDefinition::new("state_job_batches");
+/// Event id -> `AnnotationEvent`: the outbox, written with the annotation change it announces.
+pub(super) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("state_outbox");
 /// Token id -> `ApiTokenRecord`.
 pub(super) const API_TOKENS: TableDefinition<u64, &[u8]> = TableDefinition::new("state_api_tokens");
 /// Id kind -> last id handed out.
@@ -65,7 +67,15 @@ pub(super) type RecordTable<'t> = Table<'t, u64, &'static [u8]>;
 /// Creates every state table, so that read transactions find them.
 pub(super) fn create_all(txn: &WriteTransaction) -> StateResult<()> {
     const OP: &str = "create tables";
-    for records in [PROJECTS, STORAGES, TASKS, ANNOTATIONS, JOBS, API_TOKENS] {
+    for records in [
+        PROJECTS,
+        STORAGES,
+        TASKS,
+        ANNOTATIONS,
+        JOBS,
+        API_TOKENS,
+        OUTBOX,
+    ] {
         txn.open_table(records).during(OP)?;
     }
     for pairs in [
@@ -178,6 +188,7 @@ pub(super) enum IdKind {
     Annotation,
     Job,
     ApiToken,
+    OutboxEvent,
 }
 
 impl IdKind {
@@ -189,6 +200,7 @@ impl IdKind {
             IdKind::Annotation => "annotation",
             IdKind::Job => "job",
             IdKind::ApiToken => "api_token",
+            IdKind::OutboxEvent => "outbox_event",
         }
     }
 }
