@@ -42,6 +42,10 @@ fn objects() -> usize {
         .unwrap_or(200)
 }
 
+/// Deliveries before a message is dead-lettered, as the queues and the handlers both know it
+/// (`MaxReceives` in the SAM template sets both).
+const MAX_RECEIVES: u32 = 3;
+
 struct Aws {
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
@@ -77,12 +81,13 @@ async fn aws_with(embedded_dir: Option<&std::path::Path>, sizes: Sizes) -> Aws {
     create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
         .await
         .expect("create table");
-    let urls = create_queues(&sqs, &emulators::unique("q"), 3)
+    let urls = create_queues(&sqs, &emulators::unique("q"), MAX_RECEIVES)
         .await
         .expect("create queues");
     let env = |name: &str| match name {
         "LABELSYNC_ALLOW_PRIVATE_ENDPOINTS" => Some("true".to_owned()),
         "LABELSYNC_VISIBILITY_TIMEOUT_SECS" => Some("2".to_owned()),
+        "LABELSYNC_QUEUE_MAX_RECEIVES" => Some(MAX_RECEIVES.to_string()),
         "LABELSYNC_LIST_PAGE_SIZE" => Some(sizes.page.to_owned()),
         "LABELSYNC_INGEST_BATCH_SIZE" => Some(sizes.batch.to_owned()),
         _ => None,
@@ -216,6 +221,15 @@ async fn messages_left(aws: &Aws) -> u64 {
 }
 
 async fn bucket_with(aws: &Aws, objects: usize) -> String {
+    let keys = (0..objects).map(|i| format!("images/img{i:05}.jpg"));
+    bucket_of(
+        aws,
+        keys.map(|key| (key.clone(), key.into_bytes())).collect(),
+    )
+    .await
+}
+
+async fn bucket_of(aws: &Aws, objects: Vec<(String, Vec<u8>)>) -> String {
     let bucket = emulators::unique("bucket");
     aws.s3
         .create_bucket()
@@ -223,14 +237,13 @@ async fn bucket_with(aws: &Aws, objects: usize) -> String {
         .send()
         .await
         .expect("create bucket");
-    let puts = (0..objects).map(|i| {
+    let puts = objects.into_iter().map(|(key, body)| {
         let (s3, bucket) = (aws.s3.clone(), bucket.clone());
         async move {
-            let key = format!("images/img{i:05}.jpg");
             s3.put_object()
                 .bucket(&bucket)
                 .key(&key)
-                .body(ByteStream::from(key.clone().into_bytes()))
+                .body(ByteStream::from(body))
                 .send()
                 .await
         }
@@ -244,6 +257,15 @@ async fn bucket_with(aws: &Aws, objects: usize) -> String {
 }
 
 async fn s3_storage(aws: &Aws, bucket: &str) -> (u64, labelsync::model::StorageRecord) {
+    s3_storage_with(aws, bucket, json!({})).await
+}
+
+/// An S3 source storage on `bucket` under `images`, with `extra` settings over the defaults.
+async fn s3_storage_with(
+    aws: &Aws,
+    bucket: &str,
+    extra: serde_json::Value,
+) -> (u64, labelsync::model::StorageRecord) {
     let project = aws
         .ctx
         .state
@@ -259,6 +281,9 @@ async fn s3_storage(aws: &Aws, bucket: &str) -> (u64, labelsync::model::StorageR
         "s3_endpoint": emulators::moto().endpoint, "aws_access_key_id": "test", "aws_secret_access_key": "test",
         "region_name": "us-east-1", "presign": true, "presign_ttl": 1,
     });
+    let mut settings: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_value(settings).unwrap();
+    settings.extend(serde_json::from_value::<serde_json::Map<_, _>>(extra).unwrap());
     let storage = aws
         .ctx
         .state
@@ -269,7 +294,7 @@ async fn s3_storage(aws: &Aws, bucket: &str) -> (u64, labelsync::model::StorageR
             title: None,
             description: None,
             synchronizable: true,
-            settings: serde_json::from_value(settings).unwrap(),
+            settings,
         })
         .await
         .unwrap();
@@ -434,4 +459,84 @@ async fn a_resync_creates_nothing_and_counts_what_existed() {
     );
     assert_eq!(again.meta.get("tasks_existed"), Some(&json!(7)));
     assert_eq!(aws.ctx.state.count_tasks(project).await.unwrap(), 7);
+}
+
+/// A listing page of 1,000 keys of 1,000 bytes (S3 allows 1,024) once made one ingest message
+/// of over 1 MB, which SQS (moto too) refuses, so the page failed on every delivery. Batches are
+/// now cut to fit a message: every key becomes a task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_the_longest_keys_is_cut_into_messages_sqs_takes() {
+    const KEYS: usize = 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let sizes = Sizes {
+        page: "1000",
+        batch: "1000",
+    };
+    let aws = aws_with(Some(dir.path()), sizes).await;
+    let long = "d".repeat(980);
+    let keys = (0..KEYS).map(|i| format!("images/{long}{i:05}.jpg"));
+    let bucket = bucket_of(&aws, keys.map(|key| (key, b"x".to_vec())).collect()).await;
+    let (project, storage) = s3_storage(&aws, &bucket).await;
+    start_sync(&aws.ctx, &storage).await.expect("start sync");
+    let received = drain(&aws, 1).await;
+    let storage = aws
+        .ctx
+        .state
+        .get_storage(storage.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (storage.status, storage.last_sync_count),
+        (SyncStatus::Completed, Some(KEYS as u64)),
+        "{storage:?}"
+    );
+    assert!(
+        // One page and at least four ingest messages: 1 MB of keys in 256 KiB messages.
+        received >= 5,
+        "{received} messages: the page was not cut by size"
+    );
+    assert_eq!(
+        aws.ctx.state.count_tasks(project).await.unwrap(),
+        KEYS as u64
+    );
+}
+
+/// DynamoDB keeps items up to 400 KB (moto checks it too). A task over that once failed its
+/// whole write, and with it every task of its chunk, on every delivery; now it alone is an
+/// error of its key, and the tasks beside it are created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_over_the_item_limit_is_an_error_of_its_key_and_the_rest_are_created() {
+    let aws = aws().await;
+    let tasks = json!([
+        {"text": "small one"},
+        {"text": "x".repeat(450_000)},
+        {"text": "small two"},
+    ]);
+    let object = (
+        "images/tasks.json".to_owned(),
+        tasks.to_string().into_bytes(),
+    );
+    let bucket = bucket_of(&aws, vec![object]).await;
+    let (project, storage) = s3_storage_with(&aws, &bucket, json!({"use_blob_urls": false})).await;
+    start_sync(&aws.ctx, &storage).await.expect("start sync");
+    drain(&aws, 1).await;
+    let storage = aws
+        .ctx
+        .state
+        .get_storage(storage.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (storage.status, storage.last_sync_count),
+        (SyncStatus::CompletedWithErrors, Some(2)),
+        "{storage:?}"
+    );
+    let traceback = storage.traceback.unwrap_or_default();
+    assert!(
+        traceback.contains("images/tasks.json") && traceback.contains("item 1"),
+        "the error does not name the key and item: {traceback}"
+    );
+    assert_eq!(aws.ctx.state.count_tasks(project).await.unwrap(), 2);
 }

@@ -17,6 +17,8 @@ resource "aws_sqs_queue" "work" {
   for_each                   = local.queues
   name                       = "${var.name}-${each.key}"
   visibility_timeout_seconds = each.value.visibility_timeout
+  # The 256 KiB labelsync cuts its messages to (queue::MAX_BODY_BYTES).
+  max_message_size = 262144
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dead_letter[each.key].arn
     maxReceiveCount     = var.max_receives

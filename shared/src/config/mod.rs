@@ -11,6 +11,7 @@ use std::time::Duration;
 pub use cloud::OperatorCloud;
 
 use crate::egress::EgressPolicy;
+use crate::ingest::ReadLimits;
 
 /// A setting that could not be used; names the variable and what to change.
 #[derive(Debug, thiserror::Error)]
@@ -68,9 +69,10 @@ pub struct Settings {
     /// `LABELSYNC_JOB_STALE_SECS`: a running job that has not moved for this long is failed,
     /// and a new sync may start.
     pub job_stale_after: Duration,
-    /// `LABELSYNC_MAX_OBJECT_BYTES`: the largest Tasks-mode object read whole (a single JSON
-    /// object, a Parquet file); larger ones are an error naming the file and the limit.
-    pub max_object_bytes: u64,
+    /// `LABELSYNC_MAX_TASK_BYTES` and `LABELSYNC_MAX_PARQUET_BYTES`: the largest JSON value (a
+    /// single-object file, a JSONL line, an array item) and Parquet file read in Tasks mode;
+    /// larger ones are an error naming the file and the limit.
+    pub read_limits: ReadLimits,
 }
 
 /// Reads variables; a closure in tests, the process environment otherwise.
@@ -198,8 +200,12 @@ pub const SETTINGS_HELP: &[(&str, &str)] = &[
         "a running sync that has not moved for this long is failed; a new one may start (default 900)",
     ),
     (
-        "LABELSYNC_MAX_OBJECT_BYTES",
-        "largest Tasks-mode object read whole: a single JSON object, a Parquet file (default 16777216)",
+        "LABELSYNC_MAX_TASK_BYTES",
+        "largest JSON value read in Tasks mode: a single-object file, a JSONL line, an array item (default 4194304)",
+    ),
+    (
+        "LABELSYNC_MAX_PARQUET_BYTES",
+        "largest Parquet file read in Tasks mode; it is read whole (default 67108864)",
     ),
     (
         "LABELSYNC_ALLOW_PRIVATE_ENDPOINTS",
@@ -253,12 +259,17 @@ impl Settings {
                 own_number(env, "LABELSYNC_JOB_STALE_SECS", 900)?,
                 "LABELSYNC_JOB_STALE_SECS",
             )? as u64),
-            max_object_bytes: positive(
-                own_number(env, "LABELSYNC_MAX_OBJECT_BYTES", 16 * 1024 * 1024)?,
-                "LABELSYNC_MAX_OBJECT_BYTES",
-            )? as u64,
+            read_limits: ReadLimits {
+                task_bytes: byte_limit(env, "LABELSYNC_MAX_TASK_BYTES", 4)?,
+                parquet_bytes: byte_limit(env, "LABELSYNC_MAX_PARQUET_BYTES", 64)?,
+            },
         })
     }
+}
+
+/// A positive byte count, `default_mib` MiB when unset.
+fn byte_limit(env: &dyn Env, name: &str, default_mib: usize) -> Result<usize, ConfigError> {
+    positive(own_number(env, name, default_mib * 1024 * 1024)?, name)
 }
 
 fn egress_policy(env: &dyn Env) -> Result<EgressPolicy, ConfigError> {

@@ -13,7 +13,7 @@ use futures::StreamExt;
 use futures::stream::{self, BoxStream};
 use serde_json::Value;
 
-use super::body::Body;
+use super::body::{Body, Limit};
 use super::error::{ItemError, Position};
 use super::item::{TaskItem, task_from_value};
 use super::json_array::ArrayItems;
@@ -35,8 +35,9 @@ pub(crate) type Batch = Vec<Result<TaskItem, ItemError>>;
 pub(crate) fn read_json_tasks(
     key: String,
     chunks: BoxStream<'static, Result<bytes::Bytes, BackendError>>,
+    limit: Limit,
 ) -> BoxStream<'static, Result<TaskItem, ItemError>> {
-    let start = Phase::Start(Body::new(key, chunks));
+    let start = Phase::Start(Body::new(key, chunks, limit));
     stream::unfold(Some(start), |phase| async move {
         let (batch, next) = phase?.step().await;
         Some((stream::iter(batch), next))
@@ -49,7 +50,7 @@ pub(crate) fn read_json_tasks(
 enum Phase {
     /// Nothing decided yet.
     Start(Body),
-    /// A JSON array, read item by item.
+    /// A JSON array, streamed item by item.
     Array(ArrayItems),
     /// JSONL, read line by line as chunks arrive.
     Lines(JsonLines),
@@ -61,7 +62,7 @@ impl Phase {
         match self {
             Phase::Start(body) => start(body).await,
             Phase::Array(mut items) => {
-                let batch = items.next_batch();
+                let batch = items.next_batch().await;
                 let next = (!items.is_done()).then_some(Phase::Array(items));
                 (batch, next)
             }
@@ -83,14 +84,11 @@ struct Prefix {
 impl Prefix {
     /// Reads one more chunk; `Ok(false)` at the end of the body.
     async fn read_more(&mut self) -> Result<bool, ItemError> {
-        match self.body.next_chunk().await? {
-            Some(chunk) => self.buffer.extend_from_slice(&chunk),
-            None => self.ended = true,
-        }
+        self.ended = !self.body.append_chunk(&mut self.buffer).await?;
         Ok(!self.ended)
     }
 
-    /// Reads the rest of the body into the buffer.
+    /// Reads the rest of the body into the buffer, within the size limit.
     async fn read_all(&mut self) -> Result<(), ItemError> {
         if !self.ended {
             self.body.read_to_end(&mut self.buffer).await?;
@@ -128,7 +126,7 @@ async fn start(body: Body) -> (Batch, Option<Phase>) {
         }
     };
     match prefix.buffer[first] {
-        b'[' => start_array(prefix, first).await,
+        b'[' => start_array(prefix, first),
         b'{' => match object_or_lines(prefix, first).await {
             Ok(started) => started,
             Err(err) => fatal(err),
@@ -137,16 +135,18 @@ async fn start(body: Body) -> (Batch, Option<Phase>) {
     }
 }
 
-/// Buffers the whole array and starts reading its items. Collecting the body is accepted for
-/// arrays (Label Studio streams them with ijson): the items are then deserialized one at a time
-/// from the buffer, never as one large `Value`.
-async fn start_array(mut prefix: Prefix, first: usize) -> (Batch, Option<Phase>) {
-    if let Err(err) = prefix.read_all().await {
-        return fatal(err);
-    }
+/// Starts streaming the array's items from the byte after its `[`.
+fn start_array(mut prefix: Prefix, first: usize) -> (Batch, Option<Phase>) {
     let bom = prefix.bom_len();
-    let document = prefix.buffer.freeze().slice(bom..);
-    let items = ArrayItems::new(prefix.body.key().to_owned(), document, first + 1 - bom);
+    let before_items = &prefix.buffer[bom..=first];
+    let line = 1 + count_newlines(before_items);
+    let line_start = before_items
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .map_or(0, |newline| newline + 1);
+    let column = (before_items.len() - line_start) as u64 + 1;
+    prefix.buffer.advance(first + 1);
+    let items = ArrayItems::new(prefix.body, prefix.buffer, prefix.ended, line, column);
     (Vec::new(), Some(Phase::Array(items)))
 }
 
@@ -159,6 +159,9 @@ async fn object_or_lines(
         if let Some(at) = find_newline(&prefix.buffer[first..]) {
             break first + at;
         }
+        if prefix.buffer.len() > prefix.body.max_value_bytes() {
+            return Err(prefix.body.too_large(Position::Whole, "the first line"));
+        }
         if !prefix.read_more().await? {
             return Ok((whole_document(&prefix), None));
         }
@@ -169,6 +172,9 @@ async fn object_or_lines(
         return Ok((whole_document(&prefix), None));
     };
     while is_blank(&prefix.buffer[newline + 1..]) {
+        if prefix.buffer.len() > prefix.body.max_value_bytes() {
+            return Err(prefix.body.too_large(Position::Whole, "the object"));
+        }
         if !prefix.read_more().await? {
             return Ok((vec![single_task(prefix.body.key(), first_value)], None));
         }
@@ -318,7 +324,9 @@ mod tests {
     use serde_json::json;
 
     use super::super::TaskFileFormat;
-    use super::super::test_support::{failing_after, only_error, read_chunked, read_json, tasks};
+    use super::super::test_support::{
+        NO_LIMIT, failing_after, limit, only_error, read_chunked, read_json, read_limited, tasks,
+    };
     use super::*;
     use crate::model::NewTask;
 
@@ -460,7 +468,33 @@ mod tests {
         key: &str,
         body: BoxStream<'static, Result<bytes::Bytes, BackendError>>,
     ) -> BoxStream<'static, Result<TaskItem, ItemError>> {
-        super::super::read_tasks(key.to_owned(), TaskFileFormat::Json, body)
+        super::super::read_tasks(key.to_owned(), TaskFileFormat::Json, body, NO_LIMIT)
+    }
+
+    #[tokio::test]
+    async fn object_or_first_line_over_the_limit_is_one_error_naming_the_limit() {
+        let pretty = format!("{{\n  \"text\": \"{}\"\n}}\n", "x".repeat(100));
+        let one_line = format!("{{\"text\": \"{}\"}}", "x".repeat(100));
+        for (content, what) in [(pretty, "the object"), (one_line, "the first line")] {
+            let content = content.as_bytes();
+            let fits = read_limited(
+                "o.json",
+                TaskFileFormat::Json,
+                content,
+                9,
+                limit(content.len()),
+            )
+            .await;
+            assert_eq!(tasks(fits).len(), 1);
+            let err = only_error(
+                read_limited("o.json", TaskFileFormat::Json, content, 9, limit(64)).await,
+            );
+            assert_eq!(err.position, Position::Whole);
+            let expected = format!(
+                "{what} is larger than 64 bytes, the limit set by LABELSYNC_MAX_TASK_BYTES"
+            );
+            assert!(err.message.starts_with(&expected), "{err}");
+        }
     }
 
     #[test]

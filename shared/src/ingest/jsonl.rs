@@ -1,6 +1,6 @@
 //! JSONL/NDJSON: one task per non-empty line, parsed as the chunks arrive, so memory stays
 //! bounded by the longest line and one chunk. A bad line is an error at that line; the next
-//! lines are still read.
+//! lines are still read. A line over the size limit is an error too, and skipped unread.
 
 use bytes::{Buf, BytesMut};
 use serde_json::Value;
@@ -20,6 +20,8 @@ pub(crate) struct JsonLines {
     line: u64,
     /// The row index of the next non-empty line.
     row: u64,
+    /// Dropping the rest of a line that was over the limit.
+    skipping: bool,
 }
 
 impl JsonLines {
@@ -32,6 +34,7 @@ impl JsonLines {
             ended,
             line,
             row,
+            skipping: false,
         }
     }
 
@@ -39,11 +42,16 @@ impl JsonLines {
     /// `None` after the last line.
     pub(crate) async fn step(mut self) -> (Batch, Option<Self>) {
         if !self.ended && find_newline(&self.buffer).is_none() {
-            match self.body.next_chunk().await {
-                Ok(Some(chunk)) => self.buffer.extend_from_slice(&chunk),
-                Ok(None) => self.ended = true,
+            match self.body.append_chunk(&mut self.buffer).await {
+                Ok(more) => self.ended = !more,
                 Err(err) => return (vec![Err(err)], None),
             }
+        }
+        if self.skipping {
+            self.skip_rest_of_line();
+        }
+        if self.skipping {
+            return (Vec::new(), (!self.ended).then_some(self));
         }
         let mut batch = self.complete_lines();
         if self.ended {
@@ -51,7 +59,29 @@ impl JsonLines {
             batch.extend(self.parse_line(&last));
             return (batch, None);
         }
+        if self.buffer.len() > self.body.max_value_bytes() {
+            batch.push(Err(self
+                .body
+                .too_large(Position::Line(self.line), "the line")));
+            self.skipping = true;
+            self.buffer.clear();
+        }
+        self.body.buffered(self.buffer.len());
         (batch, Some(self))
+    }
+
+    /// Drops bytes up to the end of the line being skipped.
+    fn skip_rest_of_line(&mut self) {
+        match find_newline(&self.buffer) {
+            Some(at) => {
+                self.buffer.advance(at + 1);
+                self.line += 1;
+                self.row += 1;
+                self.skipping = false;
+            }
+            None => self.buffer.clear(),
+        }
+        self.body.buffered(self.buffer.len());
     }
 
     /// Parses every line ended by a `\n` in the buffer and drops them from it.
@@ -108,7 +138,9 @@ mod tests {
     use futures::{FutureExt, StreamExt};
     use serde_json::json;
 
-    use super::super::test_support::{chunked, read_chunked, read_json, tasks, try_count};
+    use super::super::test_support::{
+        NO_LIMIT, chunked, limit, read_chunked, read_json, read_limited, tasks, try_count,
+    };
     use super::super::{TaskFileFormat, read_tasks};
     use super::*;
 
@@ -195,6 +227,7 @@ mod tests {
             "big.jsonl".into(),
             TaskFileFormat::Json,
             chunked(content.as_bytes(), 8192),
+            NO_LIMIT,
         );
         assert_eq!(try_count(stream).await, 100_000);
     }
@@ -206,7 +239,7 @@ mod tests {
             receiver.recv().await.map(|chunk| (chunk, receiver))
         })
         .boxed();
-        let mut stream = read_tasks("live.jsonl".into(), TaskFileFormat::Json, body);
+        let mut stream = read_tasks("live.jsonl".into(), TaskFileFormat::Json, body, NO_LIMIT);
         sender
             .send(Ok("{\"n\": 0}\n{\"n\": 1}\n{\"n\"".into()))
             .unwrap();
@@ -223,5 +256,34 @@ mod tests {
         assert_eq!(row(stream.next().now_or_never()), Some(2));
         drop(sender);
         assert!(stream.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_is_an_error_and_the_next_lines_are_read() {
+        let long = format!("{{\"text\": \"{}\"}}", "x".repeat(100));
+        let content = format!("{{\"n\": 0}}\n{long}\n{{\"n\": 2}}\n{long}");
+        let results = read_limited(
+            "l.jsonl",
+            TaskFileFormat::Json,
+            content.as_bytes(),
+            7,
+            limit(40),
+        )
+        .await;
+        assert_eq!(results.len(), 4, "{results:?}");
+        let err = results[1].as_ref().unwrap_err();
+        assert_eq!(err.position, Position::Line(2));
+        assert!(
+            err.message.starts_with(
+                "the line is larger than 40 bytes, the limit set by LABELSYNC_MAX_TASK"
+            ),
+            "{err}"
+        );
+        let third = results[2].as_ref().unwrap();
+        assert_eq!(
+            (third.row_index, &third.task.data),
+            (Some(2), &json!({"n": 2}))
+        );
+        assert_eq!(results[3].as_ref().unwrap_err().position, Position::Line(4));
     }
 }

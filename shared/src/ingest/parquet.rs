@@ -16,7 +16,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::body::Body;
+use super::body::{Body, Limit};
 use super::error::{ItemError, Position};
 use super::item::{TaskItem, task_from_value};
 use crate::backends::BackendError;
@@ -32,9 +32,9 @@ type Row = Result<TaskItem, ItemError>;
 enum Phase {
     /// The body is still to be collected.
     Collect(Body),
-    /// The blocking reader sends rows.
+    /// The blocking reader sends rows; the body holds the large-value permit until it is done.
     Receive {
-        key: String,
+        body: Body,
         rows: mpsc::Receiver<Row>,
         reader: JoinHandle<()>,
     },
@@ -44,8 +44,9 @@ enum Phase {
 pub(crate) fn read_parquet_tasks(
     key: String,
     chunks: BoxStream<'static, Result<Bytes, BackendError>>,
+    limit: Limit,
 ) -> BoxStream<'static, Result<TaskItem, ItemError>> {
-    let start = Phase::Collect(Body::new(key, chunks));
+    let start = Phase::Collect(Body::new(key, chunks, limit));
     stream::unfold(Some(start), |phase| async move {
         let (row, next) = step(phase?).await;
         Some((row, next))
@@ -62,30 +63,29 @@ async fn step(phase: Phase) -> (Option<Row>, Option<Phase>) {
             if let Err(err) = body.read_to_end(&mut buffer).await {
                 return (Some(Err(err)), None);
             }
-            let key = body.key().to_owned();
             let (sender, rows) = mpsc::channel(CHANNEL_CAPACITY);
             let file = buffer.freeze();
-            let reader_key = key.clone();
+            let reader_key = body.key().to_owned();
             let reader = tokio::task::spawn_blocking(move || {
                 let emit = |row: Row| sender.blocking_send(row).is_ok();
                 if let Err(err) = read_rows(&reader_key, file, emit) {
                     let _ = sender.blocking_send(Err(err));
                 }
             });
-            (None, Some(Phase::Receive { key, rows, reader }))
+            (None, Some(Phase::Receive { body, rows, reader }))
         }
         Phase::Receive {
-            key,
+            body,
             mut rows,
             reader,
         } => match rows.recv().await {
-            Some(row) => (Some(row), Some(Phase::Receive { key, rows, reader })),
+            Some(row) => (Some(row), Some(Phase::Receive { body, rows, reader })),
             None => match reader.await {
                 Ok(()) => (None, None),
                 Err(err) => {
                     let message = format!("the Parquet reader stopped unexpectedly: {err}");
                     (
-                        Some(Err(ItemError::new(&key, Position::Whole, message))),
+                        Some(Err(ItemError::new(body.key(), Position::Whole, message))),
                         None,
                     )
                 }
@@ -169,7 +169,7 @@ mod tests {
     use serde_json::json;
 
     use super::super::TaskFileFormat;
-    use super::super::test_support::{only_error, read_chunked, tasks};
+    use super::super::test_support::{limit, only_error, read_chunked, read_limited, tasks};
     use super::*;
 
     /// `columns` written as a Parquet file with at most `rows_per_group` rows per row group.
@@ -327,6 +327,35 @@ mod tests {
 
         let err = only_error(read_chunked("empty.parquet", TaskFileFormat::Parquet, b"", 1).await);
         assert_eq!(err.position, Position::Whole);
+    }
+
+    #[tokio::test]
+    async fn file_over_the_limit_is_one_error_naming_the_limit() {
+        let file = bare_rows_file();
+        let at_limit = read_limited(
+            "r.parquet",
+            TaskFileFormat::Parquet,
+            &file,
+            100,
+            limit(file.len()),
+        )
+        .await;
+        assert_eq!(tasks(at_limit).len(), 5);
+        let bytes = file.len() - 1;
+        let err = only_error(
+            read_limited(
+                "r.parquet",
+                TaskFileFormat::Parquet,
+                &file,
+                100,
+                limit(bytes),
+            )
+            .await,
+        );
+        assert_eq!(err.position, Position::Whole);
+        let expected = format!("the object is larger than {bytes} bytes, the limit set by");
+        assert!(err.message.starts_with(&expected), "{err}");
+        assert!(err.message.contains("LABELSYNC_MAX_PARQUET_BYTES"), "{err}");
     }
 
     #[test]

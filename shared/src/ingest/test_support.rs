@@ -4,8 +4,22 @@ use bytes::Bytes;
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
 
-use super::{ItemError, TaskFileFormat, TaskItem, read_tasks};
+use super::{ItemError, ReadLimits, TaskFileFormat, TaskItem, read_tasks};
 use crate::backends::BackendError;
+
+/// The size limits in tests that do not test them.
+pub(crate) const NO_LIMIT: ReadLimits = ReadLimits {
+    task_bytes: usize::MAX,
+    parquet_bytes: usize::MAX,
+};
+
+/// `bytes` as the limit for both JSON values and Parquet files.
+pub(crate) fn limit(bytes: usize) -> ReadLimits {
+    ReadLimits {
+        task_bytes: bytes,
+        parquet_bytes: bytes,
+    }
+}
 
 /// `content` as a body of chunks of at most `chunk_size` bytes.
 pub(crate) fn chunked(
@@ -26,7 +40,18 @@ pub(crate) async fn read_chunked(
     content: &[u8],
     chunk_size: usize,
 ) -> Vec<Result<TaskItem, ItemError>> {
-    read_tasks(key.to_owned(), format, chunked(content, chunk_size))
+    read_limited(key, format, content, chunk_size, NO_LIMIT).await
+}
+
+/// Like [`read_chunked`], with at most `limit` bytes per value.
+pub(crate) async fn read_limited(
+    key: &str,
+    format: TaskFileFormat,
+    content: &[u8],
+    chunk_size: usize,
+    limits: ReadLimits,
+) -> Vec<Result<TaskItem, ItemError>> {
+    read_tasks(key.to_owned(), format, chunked(content, chunk_size), limits)
         .collect()
         .await
 }

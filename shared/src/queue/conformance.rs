@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use crate::queue::{Delivery, Queue, QueueError, QueueName, QueueResult};
+use crate::queue::{Delivery, MAX_BODY_BYTES, Queue, QueueError, QueueName, QueueResult};
 
 /// The visibility timeout of checks that wait for a redelivery.
 pub const SHORT_VISIBILITY: Duration = Duration::from_millis(300);
@@ -39,6 +39,7 @@ pub async fn run_all(queue: &dyn Queue, name: QueueName, max_receives: u32) {
     exhausted_message_goes_to_dead_letters(queue, name, max_receives).await;
     receive_returns_message_sent_during_wait(queue, name).await;
     empty_queue_receive_returns_nothing(queue, name).await;
+    largest_body_is_delivered_whole_and_larger_is_refused(queue, name).await;
 }
 
 /// `count` messages sent in one call are each received exactly once, with receive count 1,
@@ -271,6 +272,45 @@ pub async fn empty_queue_receive_returns_nothing(queue: &dyn Queue, name: QueueN
         batch.is_empty(),
         "{name:?}: a drained queue delivered {batch:?}"
     );
+}
+
+/// A body of exactly [`MAX_BODY_BYTES`] comes back byte for byte; a send with one byte more
+/// fails as `TooLarge` and queues none of its bodies.
+pub async fn largest_body_is_delivered_whole_and_larger_is_refused(
+    queue: &dyn Queue,
+    name: QueueName,
+) {
+    drain(queue, name).await;
+    let tag = Tag::new("largest");
+    let body = |index: usize, length: usize| {
+        let mut body = tag.body(index);
+        let fill = length.saturating_sub(body.len());
+        body.extend((0..fill).map(|at| char::from(b'a' + (at % 26) as u8)));
+        body
+    };
+    let refused = queue
+        .send(name, vec![body(0, 0), body(1, MAX_BODY_BYTES + 1)])
+        .await;
+    assert!(
+        matches!(refused, Err(QueueError::TooLarge { bytes, .. }) if bytes == MAX_BODY_BYTES + 1),
+        "{name:?}: a body over the limit was not refused: {refused:?}"
+    );
+    let largest = body(2, MAX_BODY_BYTES);
+    must(queue.send(name, vec![largest.clone()]).await, "send");
+    let batch = receive_ours(queue, name, &tag, BATCH, LONG_VISIBILITY, PATIENCE).await;
+    let bodies: Vec<&str> = batch.iter().map(|d| d.body.as_str()).collect();
+    assert_eq!(
+        bodies.len(),
+        1,
+        "{name:?}: expected only the largest body (the refused send queued nothing)"
+    );
+    assert!(
+        bodies[0] == largest,
+        "{name:?}: the largest body came back changed"
+    );
+    for delivery in batch {
+        must(queue.ack(name, &delivery.receipt).await, "ack");
+    }
 }
 
 /// Receives and acks whatever is visible until a receive comes back empty.

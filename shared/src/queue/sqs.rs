@@ -15,7 +15,9 @@ use aws_sdk_sqs::types::{
     MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 
-use super::{Delivery, Queue, QueueError, QueueName, QueueResult};
+use super::{
+    Delivery, MAX_BODY_BYTES, Queue, QueueError, QueueName, QueueResult, check_body_sizes,
+};
 
 /// SQS's most entries per batch call.
 const SQS_BATCH: usize = 10;
@@ -122,6 +124,7 @@ fn stale_or(
 #[async_trait]
 impl Queue for SqsQueue {
     async fn send(&self, queue: QueueName, bodies: Vec<String>) -> QueueResult<()> {
+        check_body_sizes(queue, &bodies)?;
         for batch in batches(bodies) {
             self.send_batch(queue, batch).await?;
         }
@@ -326,7 +329,10 @@ async fn create(
     name: &str,
     redrive: Option<String>,
 ) -> QueueResult<String> {
-    let mut request = client.create_queue().queue_name(name);
+    let mut request = client.create_queue().queue_name(name).attributes(
+        QueueAttributeName::MaximumMessageSize,
+        MAX_BODY_BYTES.to_string(),
+    );
     if let Some(policy) = redrive {
         request = request.attributes(QueueAttributeName::RedrivePolicy, policy);
     }

@@ -79,6 +79,11 @@ pub trait StateStore: Send + Sync {
     async fn delete_storage(&self, id: StorageId) -> StateResult<bool>;
 
     // Tasks.
+    /// The longest task, as the JSON of its [`NewTask`] (data, meta, predictions and imported
+    /// annotations), the store keeps, if it has a limit; callers refuse longer tasks by name.
+    fn max_task_bytes(&self) -> Option<usize> {
+        None
+    }
     /// Creates the tasks of `project`, skipping items whose `source` is already linked; see the
     /// module docs. `job` marks the links this call creates, so a redelivery can tell its own.
     async fn create_tasks(

@@ -1,6 +1,7 @@
 //! `ListPage`: list one page of a source storage, announce its batches, send the next page and
 //! the batches. One message per page keeps every step short and bounded in memory.
 
+use super::batches;
 use crate::backends::ListRequest;
 use crate::context::Context;
 use crate::jobs::finish::{fail_job, finish_job};
@@ -59,20 +60,25 @@ pub async fn handle_list_page(
         .filter(|o| spec.accepts(&o.key))
         .map(BatchKey::from)
         .collect();
-    let batches: Vec<Message> = keys
-        .chunks(ctx.settings.ingest_batch_size)
+    let cut = batches::cut(keys, ctx.settings.ingest_batch_size, batches::KEYS_BUDGET);
+    let batches: Vec<Message> = cut
+        .batches
+        .into_iter()
         .enumerate()
-        .map(|(i, chunk)| Message::IngestBatch {
+        .map(|(i, keys)| Message::IngestBatch {
             job,
             storage: storage.id,
             page,
             batch: i as u64,
-            keys: chunk.to_vec(),
+            keys,
         })
         .collect();
-    // Entries the listing could not offer as keys count as one more batch of this page, made
-    // only of errors, so they reach the traceback once however often the page is delivered.
-    let skipped_batch = (!listed.skipped.is_empty()).then_some(BatchId {
+    // Entries the listing could not offer as keys, and keys too long for any message, count as
+    // one more batch of this page, made only of errors, so they reach the traceback once
+    // however often the page is delivered.
+    let mut refused = listed.skipped;
+    refused.extend(cut.too_long);
+    let skipped_batch = (!refused.is_empty()).then_some(BatchId {
         page,
         batch: batches.len() as u64,
     });
@@ -84,8 +90,7 @@ pub async fn handle_list_page(
         .record_page(job, page, announced, listed.next.is_none())
         .await?;
     if let Some(batch) = skipped_batch {
-        let errors = listed
-            .skipped
+        let errors = refused
             .iter()
             .map(|s| format!("{}: {s}", describe(&storage)))
             .collect();

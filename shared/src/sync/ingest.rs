@@ -133,11 +133,16 @@ async fn ingest_object(
             });
         }
     };
-    let mut items = read_tasks(key.to_owned(), format, body.body).chunks(TASKS_PER_WRITE);
+    let limits = ctx.settings.read_limits;
+    let largest = ctx.state.max_task_bytes();
+    let mut items = read_tasks(key.to_owned(), format, body.body, limits).chunks(TASKS_PER_WRITE);
     while let Some(chunk) = items.next().await {
         let mut tasks = Vec::with_capacity(chunk.len());
         for item in chunk {
-            match item {
+            match item
+                .map_err(|e| e.to_string())
+                .and_then(|item| fits_store(item, largest, key))
+            {
                 Ok(item) => tasks.push(with_source(item, storage.id, key)),
                 Err(e) => outcome.add_error(|| format!("{label}: {e}")),
             }
@@ -151,6 +156,24 @@ async fn ingest_object(
         }
     }
     Ok(outcome)
+}
+
+/// The item, or why the state store cannot keep it (DynamoDB's items end at 400 KB, well under
+/// the task limit of the readers).
+fn fits_store(item: TaskItem, largest: Option<usize>, key: &str) -> Result<TaskItem, String> {
+    let Some(largest) = largest else {
+        return Ok(item);
+    };
+    let bytes = serde_json::to_vec(&item.task).map_or(usize::MAX, |json| json.len());
+    if bytes <= largest {
+        return Ok(item);
+    }
+    let at = item
+        .row_index
+        .map_or_else(String::new, |row| format!(" item {row}"));
+    Err(format!(
+        "{key:?}{at}: the task is {bytes} bytes, over the {largest}-byte limit of the state store; split it"
+    ))
 }
 
 fn with_source(item: TaskItem, storage: StorageId, key: &str) -> NewTask {

@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::embedded_db::EmbeddedDb;
-use crate::queue::{Delivery, Queue, QueueError, QueueName, QueueResult};
+use crate::queue::{Delivery, Queue, QueueError, QueueName, QueueResult, check_body_sizes};
 use store::{LeaseCheck, TakeRequest};
 
 /// The durable queue in the embedded store file. See the [module docs](self).
@@ -108,6 +108,7 @@ impl EmbeddedQueue {
 #[async_trait]
 impl Queue for EmbeddedQueue {
     async fn send(&self, queue: QueueName, bodies: Vec<String>) -> QueueResult<()> {
+        check_body_sizes(queue, &bodies)?;
         if bodies.is_empty() {
             return Ok(());
         }

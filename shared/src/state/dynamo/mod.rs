@@ -89,6 +89,9 @@ impl StateStore for DynamoState {
     async fn delete_storage(&self, id: StorageId) -> StateResult<bool> {
         records::delete_storage(&self.table, id).await
     }
+    fn max_task_bytes(&self) -> Option<usize> {
+        Some(tasks::MAX_TASK_BYTES)
+    }
     async fn create_tasks(
         &self,
         project: ProjectId,

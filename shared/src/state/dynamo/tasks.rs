@@ -21,6 +21,17 @@ use crate::state::records::{CounterChange, count_annotation, from_import, new_re
 const LINK_SHARDS: u64 = 8;
 /// DynamoDB's most actions per transaction.
 const MAX_ACTIONS: usize = 100;
+/// DynamoDB's item limit, 400 KB, read as decimal: under both AWS's own (409,600 bytes) and
+/// moto's (405,000).
+const MAX_ITEM_BYTES: usize = 400_000;
+/// Room in an item for everything but the new task's JSON: keys, version, the task's ids,
+/// counters, timestamps and source (whose key may be 1,024 bytes long).
+const RECORD_OVERHEAD: usize = 4 * 1024;
+/// The longest task this store keeps; see [`crate::state::StateStore::max_task_bytes`].
+pub const MAX_TASK_BYTES: usize = MAX_ITEM_BYTES - RECORD_OVERHEAD;
+/// The most bytes of records one transaction writes: DynamoDB takes 4 MB, less the index and
+/// link items and the counter update.
+const MAX_TRANSACTION_BYTES: usize = 3_500_000;
 /// Longest sort key kept verbatim (DynamoDB allows 1024 bytes).
 const MAX_SORT_KEY: usize = 900;
 const OPERATION: &str = "create_tasks";
@@ -62,6 +73,11 @@ struct Prepared {
 impl Prepared {
     fn actions(&self) -> usize {
         2 + usize::from(self.link.is_some()) + 3 * self.annotations.len()
+    }
+
+    /// About the bytes its records take (their JSON documents and overhead).
+    fn bytes(&self) -> usize {
+        json_len(&self.task) + self.annotations.iter().map(json_len).sum::<usize>()
     }
 }
 
@@ -181,17 +197,24 @@ async fn prepare(
     Ok(out)
 }
 
-/// Groups tasks so each group fits one transaction (with the counter update).
+fn json_len<T: serde::Serialize>(value: &T) -> usize {
+    serde_json::to_vec(value).map_or(MAX_ITEM_BYTES, |json| json.len()) + RECORD_OVERHEAD
+}
+
+/// Groups tasks so each group fits one transaction (with the counter update), in actions and
+/// in bytes.
 fn chunks(prepared: Vec<Prepared>) -> Vec<Vec<Prepared>> {
     let mut out: Vec<Vec<Prepared>> = Vec::new();
-    let mut actions = 0;
+    let (mut actions, mut bytes) = (0, 0);
     for task in prepared {
-        let needed = task.actions();
-        if out.is_empty() || actions + needed > MAX_ACTIONS - 1 {
+        let (needed, size) = (task.actions(), task.bytes());
+        let full = actions + needed > MAX_ACTIONS - 1 || bytes + size > MAX_TRANSACTION_BYTES;
+        if out.is_empty() || full {
             out.push(Vec::new());
-            actions = 0;
+            (actions, bytes) = (0, 0);
         }
         actions += needed;
+        bytes += size;
         if let Some(chunk) = out.last_mut() {
             chunk.push(task);
         }
