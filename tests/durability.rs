@@ -116,6 +116,7 @@ async fn every_message_handled_twice_creates_every_task_once_and_counts_once() {
                 json!({"path": ds, "use_blob_urls": false, "recursive_scan": false}),
             )
             .unwrap(),
+            links: labelsync::model::LinkScope::Location,
         })
         .await
         .unwrap();

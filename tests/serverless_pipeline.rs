@@ -295,6 +295,7 @@ async fn s3_storage_with(
             description: None,
             synchronizable: true,
             settings,
+            links: labelsync::model::LinkScope::Location,
         })
         .await
         .unwrap();
@@ -374,6 +375,7 @@ async fn a_batch_half_of_which_fails_redelivers_only_the_failed_half() {
             description: None,
             synchronizable: true,
             settings: broken_settings,
+            links: labelsync::model::LinkScope::Location,
         })
         .await
         .unwrap();

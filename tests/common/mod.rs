@@ -55,6 +55,52 @@ impl Server {
         server
     }
 
+    /// A server in this test's own runtime, every backend through `layer` (fault injection),
+    /// on a fresh data directory and document root. Ends with the test's runtime.
+    pub async fn in_process(
+        env: &[(&str, &str)],
+        layer: labelsync::context::BackendLayer,
+    ) -> Server {
+        let dirs = tempfile::tempdir().expect("tempdir");
+        let root = dirs.path().join("root");
+        std::fs::create_dir_all(&root).expect("document root");
+        let data_dir = dirs.path().join("data");
+        let mut vars: std::collections::HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (name, value) in [
+            ("LABELSYNC_ADDR", "127.0.0.1:0".to_owned()),
+            ("LABELSYNC_DATA_DIR", data_dir.display().to_string()),
+            ("LABELSYNC_API_TOKEN", TOKEN.to_owned()),
+            (
+                "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED",
+                "true".to_owned(),
+            ),
+            (
+                "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT",
+                root.display().to_string(),
+            ),
+        ] {
+            vars.entry(name.to_owned()).or_insert(value);
+        }
+        let env = move |name: &str| vars.get(name).cloned();
+        let config = labelsync_local::LocalConfig::from_env(&env).expect("configuration");
+        let running = labelsync_local::start(config, Some(layer))
+            .await
+            .expect("start the process");
+        Server {
+            child: None,
+            base: format!("http://{}", running.addr),
+            http: reqwest::Client::new(),
+            root,
+            data_dir,
+            startup_output: Vec::new(),
+            extra_env: Vec::new(),
+            _dirs: dirs,
+        }
+    }
+
     fn spawn(&mut self) {
         let mut command = Command::new(env!("CARGO_BIN_EXE_labelsync-test-server"));
         command

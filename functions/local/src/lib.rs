@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use labelsync::api::{ApiToken, app};
-use labelsync::context::{Context, OutboxRelay};
+use labelsync::context::{BackendLayer, Context, OutboxRelay};
 use labelsync::dispatch::worker::{WorkerOptions, run_worker};
 use labelsync::embedded_db::EmbeddedDb;
 use labelsync::export::drain_outbox;
@@ -58,10 +58,27 @@ pub type RunError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Opens the store, starts the workers and serves the API until Ctrl-C or SIGTERM.
 pub async fn run(config: LocalConfig) -> Result<(), RunError> {
+    let running = start(config, None).await?;
+    println!("labelsync listening on http://{}", running.addr);
+    running.served.await?
+}
+
+/// A started process: where it listens, and its server, which ends at Ctrl-C or SIGTERM.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub served: tokio::task::JoinHandle<Result<(), RunError>>,
+}
+
+/// Opens the store and starts the workers, the outbox relay and the API; `layer` wraps every
+/// backend (fault injection in tests; `None` in the product).
+pub async fn start(config: LocalConfig, layer: Option<BackendLayer>) -> Result<Running, RunError> {
     let db = EmbeddedDb::open(&config.data_dir)?;
     let state = Arc::new(EmbeddedState::new(db.clone())?);
     let queue = Arc::new(EmbeddedQueue::open(db, config.settings.max_receives)?);
     let mut ctx = Context::new(state, queue, config.settings.clone());
+    if let Some(layer) = layer {
+        ctx = ctx.with_backend_layer(layer);
+    }
     let wake = Arc::new(tokio::sync::Notify::new());
     ctx.relay = OutboxRelay::Background(wake.clone());
     let (token, generated) = token::api_token(config.api_token.as_deref(), &config.data_dir)?;
@@ -75,16 +92,19 @@ pub async fn run(config: LocalConfig) -> Result<(), RunError> {
     let mut workers = start_workers(&ctx, &config);
     workers.push(tokio::spawn(relay_outbox(ctx.clone(), wake)));
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    println!("labelsync listening on http://{}", listener.local_addr()?);
+    let addr = listener.local_addr()?;
     let service = app(ctx, ApiToken(token.into()));
-    let served = axum::serve(
-        listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
-    workers.iter().for_each(tokio::task::JoinHandle::abort);
-    Ok(served?)
+    let served = tokio::spawn(async move {
+        let served = axum::serve(
+            listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+        workers.iter().for_each(tokio::task::JoinHandle::abort);
+        Ok(served?)
+    });
+    Ok(Running { addr, served })
 }
 
 fn start_workers(ctx: &Context, config: &LocalConfig) -> Vec<tokio::task::JoinHandle<()>> {

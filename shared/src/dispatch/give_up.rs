@@ -9,6 +9,7 @@ use crate::export::{self, LiveExport};
 use crate::jobs::finish::{fail_job, finish_job};
 use crate::jobs::{HandlerError, Message};
 use crate::model::{BatchId, BatchOutcome};
+use crate::sync::ingest::{ReadFailure, handle_ingest_batch};
 
 /// What the user reads: the failed step, how often it was tried, and the last error.
 fn given_up(what: &str, deliveries: u32, error: &HandlerError) -> String {
@@ -41,6 +42,14 @@ pub async fn give_up(
             batch,
             keys,
         } => {
+            // Once more, with each unreadable object an error of its key, so the objects that
+            // can be read still become tasks; if that fails too, the whole batch is errors.
+            let id = BatchId { page, batch };
+            let last_try = ReadFailure::ErrorOfKey;
+            let again = handle_ingest_batch(ctx, job, storage, id, keys.clone(), last_try).await;
+            if again.is_ok() {
+                return Ok(());
+            }
             let first = keys.first().map(|k| k.key.as_str()).unwrap_or_default();
             let last = keys.last().map(|k| k.key.as_str()).unwrap_or_default();
             let what = format!(

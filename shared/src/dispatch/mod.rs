@@ -18,6 +18,7 @@ use crate::export;
 use crate::jobs::{Fate, HandlerError, Message};
 use crate::model::BatchId;
 use crate::queue::QueueName;
+use crate::sync::ingest::{ReadFailure, handle_ingest_batch};
 
 /// Handles one message body taken from a queue.
 pub type Handler = for<'a> fn(&'a Context, &'a str) -> BoxFuture<'a, Result<(), HandlerError>>;
@@ -118,7 +119,8 @@ pub fn handle_ingest<'a>(
                 keys,
             } => {
                 let batch = BatchId { page, batch };
-                crate::sync::ingest::handle_ingest_batch(ctx, job, storage, batch, keys).await
+                let read_failure = ReadFailure::FailsBatch;
+                handle_ingest_batch(ctx, job, storage, batch, keys, read_failure).await
             }
             other => Err(misrouted(&other, QueueName::Ingest)),
         }

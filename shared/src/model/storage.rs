@@ -12,6 +12,18 @@ pub enum StorageRole {
     Export,
 }
 
+/// Which tasks a source storage's keys dedupe against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkScope {
+    /// Its own links only (a fresh import; and storages stored before scopes existed).
+    #[default]
+    Storage,
+    /// Every storage of the project on the same location (type and object URI): deleting the
+    /// storage and adding it again imports nothing twice.
+    Location,
+}
+
 /// Label Studio's storage status values, spelled as its API spells them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,6 +66,29 @@ pub struct StorageRecord {
     pub traceback: Option<String>,
     pub meta: Map<String, Value>,
     pub settings: Map<String, Value>,
+    #[serde(default)]
+    pub links: LinkScope,
+}
+
+impl StorageRecord {
+    /// The namespace its tasks' links live in (see [`super::TaskSource::link_scope`]), given
+    /// its location (the object URI of the empty key): `None` for the storage's own.
+    pub fn link_scope(&self, location: &str) -> Option<u64> {
+        match self.links {
+            LinkScope::Storage => None,
+            LinkScope::Location => {
+                let text = format!("{}\n{}\n{location}", self.project, self.storage_type);
+                // The top bit set: never a storage id, which are small.
+                Some(fnv1a(&text) | 1 << 63)
+            }
+        }
+    }
+}
+
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// What a caller supplies to create a storage; the store assigns the id.
@@ -66,6 +101,7 @@ pub struct NewStorage {
     pub description: Option<String>,
     pub synchronizable: bool,
     pub settings: Map<String, Value>,
+    pub links: LinkScope,
 }
 
 impl NewStorage {
@@ -87,6 +123,7 @@ impl NewStorage {
             traceback: None,
             meta: Map::new(),
             settings: self.settings,
+            links: self.links,
         }
     }
 }
@@ -117,6 +154,7 @@ mod tests {
                     description: None,
                     synchronizable: true,
                     settings: Map::new(),
+                    links: LinkScope::Storage,
                 }
                 .into_record(1, chrono::Utc::now()),
             )

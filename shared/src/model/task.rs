@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::{ProjectId, StorageId, TaskId};
 
-/// Where an imported task came from. `(storage, key, row_index)` is the dedupe key: one task per
+/// Where an imported task came from. `(scope, key, row_index)` is the dedupe key: one task per
 /// object in Files mode, one per JSON item / JSONL line / Parquet row in Tasks mode.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TaskSource {
@@ -12,6 +12,17 @@ pub struct TaskSource {
     pub key: String,
     pub row_index: Option<u64>,
     pub row_group: Option<u64>,
+    /// The namespace of the link: the storage's location in its project (so a storage deleted
+    /// and added again finds its tasks), or, when `None`, the storage itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<u64>,
+}
+
+impl TaskSource {
+    /// The namespace `(scope, key, row_index)` links live in.
+    pub fn link_scope(&self) -> u64 {
+        self.scope.unwrap_or(self.storage)
+    }
 }
 
 /// A labeling task.

@@ -11,8 +11,9 @@ use serde_json::{Map, json};
 
 use super::{StateError, StateStore};
 use crate::model::{
-    AnnotationPatch, BatchId, BatchOutcome, JobKind, JobStatus, NewAnnotation, NewApiToken,
-    NewProject, NewStorage, NewTask, Project, StorageRecord, StorageRole, SyncStatus, TaskSource,
+    AnnotationPatch, BatchId, BatchOutcome, JobKind, JobStatus, LinkScope, NewAnnotation,
+    NewApiToken, NewProject, NewStorage, NewTask, Project, StorageRecord, StorageRole, SyncStatus,
+    TaskSource,
 };
 
 /// An id no check ever creates.
@@ -22,7 +23,7 @@ const MISSING: u64 = u64::MAX;
 pub async fn run_all(store: Arc<dyn StateStore>) {
     projects(&*store).await;
     storages(&*store).await;
-    delete_storage_removes_links(&*store).await;
+    delete_storage_keeps_links(&*store).await;
     create_tasks_dedupes_sources(&*store).await;
     create_tasks_tells_redelivery(&*store).await;
     create_tasks_with_annotations(&*store).await;
@@ -57,11 +58,12 @@ async fn new_storage(store: &dyn StateStore, project: u64, role: StorageRole) ->
         description: None,
         synchronizable: true,
         settings,
+        links: LinkScope::Location,
     };
     store.create_storage(new).await.expect("create_storage")
 }
 
-/// A task imported from `(storage, key, row_index)`.
+/// A task imported from `(storage, key, row_index)`, linked in the storage's own scope.
 fn sourced(storage: u64, key: &str, row_index: Option<u64>) -> NewTask {
     let mut task = NewTask::from_data(json!({ "image": format!("/data/{key}") }));
     task.source = Some(TaskSource {
@@ -69,7 +71,17 @@ fn sourced(storage: u64, key: &str, row_index: Option<u64>) -> NewTask {
         key: key.to_owned(),
         row_index,
         row_group: None,
+        scope: None,
     });
+    task
+}
+
+/// The same, linked in `scope` (a location shared by storages).
+fn scoped(storage: u64, scope: u64, key: &str, row_index: Option<u64>) -> NewTask {
+    let mut task = sourced(storage, key, row_index);
+    if let Some(source) = &mut task.source {
+        source.scope = Some(scope);
+    }
     task
 }
 
@@ -197,47 +209,56 @@ pub async fn storages(store: &dyn StateStore) {
     assert_eq!(imports, vec![updated]);
 }
 
-/// Deleting a storage removes its links (the same source creates a task again) but not its
-/// tasks.
-pub async fn delete_storage_removes_links(store: &dyn StateStore) {
+/// Deleting a storage keeps its tasks and their links: a storage on the same location (the
+/// same scope) finds them and creates nothing twice, while a storage linking in its own scope
+/// (a fresh import) creates its tasks anew.
+pub async fn delete_storage_keeps_links(store: &dyn StateStore) {
+    const LOCATION: u64 = 1 << 63 | 0x5eed;
     let project = new_project(store, "delete-storage-links", 1).await;
-    let storage = new_storage(store, project.id, StorageRole::Import).await;
-    let batch = || {
+    let first = new_storage(store, project.id, StorageRole::Import).await;
+    let batch = |storage: u64| {
         vec![
-            sourced(storage.id, "a.jpg", None),
-            sourced(storage.id, "b.json", Some(0)),
+            scoped(storage, LOCATION, "a.jpg", None),
+            scoped(storage, LOCATION, "b.json", Some(0)),
         ]
     };
-
-    let first = store
-        .create_tasks(project.id, None, batch())
+    let created = store
+        .create_tasks(project.id, None, batch(first.id))
         .await
         .expect("create_tasks");
-    assert_eq!(first.created, 2);
+    assert_eq!(created.created, 2);
+
+    assert!(
+        store
+            .delete_storage(first.id)
+            .await
+            .expect("delete_storage")
+    );
+    let second = new_storage(store, project.id, StorageRole::Import).await;
     let again = store
-        .create_tasks(project.id, None, batch())
+        .create_tasks(project.id, None, batch(second.id))
         .await
         .expect("create_tasks");
     assert_eq!(
         (again.created, again.existed),
         (0, 2),
-        "linked sources exist: {again:?}"
+        "the same location found its links: {again:?}"
     );
-
-    assert!(
-        store
-            .delete_storage(storage.id)
-            .await
-            .expect("delete_storage")
-    );
-    let after = store
-        .create_tasks(project.id, None, batch())
+    let fresh = store
+        .create_tasks(
+            project.id,
+            None,
+            vec![
+                sourced(second.id, "a.jpg", None),
+                sourced(second.id, "b.json", Some(0)),
+            ],
+        )
         .await
         .expect("create_tasks");
     assert_eq!(
-        (after.created, after.existed),
+        (fresh.created, fresh.existed),
         (2, 0),
-        "links are gone: {after:?}"
+        "a storage's own scope is its own: {fresh:?}"
     );
     assert_eq!(
         store.count_tasks(project.id).await.expect("count_tasks"),

@@ -22,6 +22,14 @@ const TASKS_PER_WRITE: usize = 1000;
 /// Objects of one batch read at the same time in Tasks mode.
 const OBJECTS_IN_FLIGHT: usize = 4;
 
+/// Whether a failed read of one object fails the batch (so the message is delivered again), or,
+/// on the last try, is an error of that object's key while the batch's other objects go on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFailure {
+    FailsBatch,
+    ErrorOfKey,
+}
+
 /// Handles one `IngestBatch` message.
 pub async fn handle_ingest_batch(
     ctx: &Context,
@@ -29,6 +37,7 @@ pub async fn handle_ingest_batch(
     storage_id: StorageId,
     batch: BatchId,
     keys: Vec<BatchKey>,
+    read_failure: ReadFailure,
 ) -> Result<(), HandlerError> {
     let Some(storage) = running_job_storage(ctx, job, storage_id).await? else {
         return Ok(());
@@ -42,10 +51,14 @@ pub async fn handle_ingest_batch(
             return fail_job(ctx, job, format!("{}: {e}", describe(&storage))).await;
         }
     };
+    let origin = Origin {
+        storage: storage.id,
+        scope: storage.link_scope(&bound.object_uri("")),
+    };
     let outcome = if bound.source().files_mode {
-        ingest_files(ctx, bound.as_ref(), &storage, job, &keys).await?
+        ingest_files(ctx, bound.as_ref(), &storage, origin, job, &keys).await?
     } else {
-        ingest_task_files(ctx, &storage, backend, job, &keys).await?
+        ingest_task_files(ctx, &storage, origin, backend, job, &keys, read_failure).await?
     };
     let progress = ctx.state.record_batch(job, batch, outcome).await?;
     if progress.is_complete() {
@@ -54,11 +67,19 @@ pub async fn handle_ingest_batch(
     Ok(())
 }
 
+/// The storage a task comes from, and the namespace of its links.
+#[derive(Clone, Copy)]
+struct Origin {
+    storage: StorageId,
+    scope: Option<u64>,
+}
+
 /// Files mode: `{"$undefined$": <uri>}` per key; the API names the field from the label config.
 async fn ingest_files(
     ctx: &Context,
     bound: &dyn Storage,
     storage: &StorageRecord,
+    origin: Origin,
     job: JobId,
     keys: &[BatchKey],
 ) -> Result<BatchOutcome, HandlerError> {
@@ -69,7 +90,7 @@ async fn ingest_files(
             let mut data = Map::new();
             data.insert(UNDEFINED_DATA_KEY.into(), Value::String(uri));
             let mut task = NewTask::from_data(Value::Object(data));
-            task.source = Some(source(storage.id, &k.key, None, None));
+            task.source = Some(source(origin, &k.key, None, None));
             task
         })
         .collect();
@@ -84,22 +105,32 @@ async fn ingest_files(
 async fn ingest_task_files(
     ctx: &Context,
     storage: &StorageRecord,
+    origin: Origin,
     backend: Arc<dyn ObjectStore>,
     job: JobId,
     keys: &[BatchKey],
+    read_failure: ReadFailure,
 ) -> Result<BatchOutcome, HandlerError> {
     // Collected first: a lazily mapped iterator of borrowing futures is not `Send` enough.
     let reads: Vec<_> = keys
         .iter()
-        .map(|k| ingest_object(ctx, storage, backend.as_ref(), job, &k.key))
+        .map(|k| ingest_object(ctx, storage, origin, backend.as_ref(), job, &k.key))
         .collect();
+    // In key order, so each result meets its key.
     let results: Vec<Result<BatchOutcome, HandlerError>> = futures::stream::iter(reads)
-        .buffer_unordered(OBJECTS_IN_FLIGHT)
+        .buffered(OBJECTS_IN_FLIGHT)
         .collect()
         .await;
     let mut total = BatchOutcome::default();
-    for result in results {
-        total.absorb(result?);
+    for (result, key) in results.into_iter().zip(keys) {
+        match result {
+            Ok(outcome) => total.absorb(outcome),
+            Err(e @ HandlerError::Backend { .. }) if read_failure == ReadFailure::ErrorOfKey => {
+                let label = describe(storage);
+                total.add_error(|| format!("{label}: {:?} could not be read: {e}", key.key));
+            }
+            Err(e) => return Err(e),
+        }
     }
     Ok(total)
 }
@@ -107,6 +138,7 @@ async fn ingest_task_files(
 async fn ingest_object(
     ctx: &Context,
     storage: &StorageRecord,
+    origin: Origin,
     backend: &dyn ObjectStore,
     job: JobId,
     key: &str,
@@ -143,9 +175,13 @@ async fn ingest_object(
                 .map_err(|e| e.to_string())
                 .and_then(|item| fits_store(item, largest, key))
             {
-                Ok(item) => tasks.push(with_source(item, storage.id, key)),
+                Ok(item) => tasks.push(with_source(item, origin, key)),
                 Err(e) => outcome.add_error(|| format!("{label}: {e}")),
             }
+        }
+        // A long object may outlive its job (the storage deleted, a newer sync started).
+        if running_job_storage(ctx, job, storage.id).await?.is_none() {
+            break;
         }
         if !tasks.is_empty() {
             let created = ctx
@@ -176,23 +212,19 @@ fn fits_store(item: TaskItem, largest: Option<usize>, key: &str) -> Result<TaskI
     ))
 }
 
-fn with_source(item: TaskItem, storage: StorageId, key: &str) -> NewTask {
+fn with_source(item: TaskItem, origin: Origin, key: &str) -> NewTask {
     let mut task = item.task;
-    task.source = Some(source(storage, key, item.row_index, item.row_group));
+    task.source = Some(source(origin, key, item.row_index, item.row_group));
     task
 }
 
-fn source(
-    storage: StorageId,
-    key: &str,
-    row_index: Option<u64>,
-    row_group: Option<u64>,
-) -> TaskSource {
+fn source(origin: Origin, key: &str, row_index: Option<u64>, row_group: Option<u64>) -> TaskSource {
     TaskSource {
-        storage,
+        storage: origin.storage,
         key: key.to_owned(),
         row_index,
         row_group,
+        scope: origin.scope,
     }
 }
 

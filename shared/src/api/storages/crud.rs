@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 
 use super::json::storage_json;
 use super::request::{
-    SecretRule, SettingsChange, checked_storage, optional_text, required_project, synchronizable,
+    SecretRule, SettingsChange, checked_storage, link_scope, optional_text, required_project,
+    synchronizable,
 };
 use crate::api::access::Caller;
 use crate::api::body::object_body;
@@ -133,6 +134,7 @@ pub async fn create(
         description: optional_text(&body, "description").flatten(),
         synchronizable: synchronizable(&body).unwrap_or(true),
         settings,
+        links: link_scope(&body),
     };
     let mut record = ctx.state.create_storage(new).await?;
     if role == StorageRole::Export && ctx.settings.sync_on_target_storage_creation {

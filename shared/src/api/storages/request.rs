@@ -10,7 +10,7 @@ use crate::api::body::id_value;
 use crate::api::error::{ApiError, ApiResult};
 use crate::connectors::{Connector, Storage};
 use crate::context::Context;
-use crate::model::{Project, StorageRole};
+use crate::model::{LinkScope, Project, StorageRole};
 
 /// How a secret absent from (or empty in) the body is treated.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -134,6 +134,17 @@ pub fn optional_text(body: &Map<String, Value>, name: &str) -> Option<Option<Str
 /// `synchronizable` when the body has it.
 pub fn synchronizable(body: &Map<String, Value>) -> Option<bool> {
     crate::api::body::flag(body, "synchronizable")
+}
+
+/// `fresh_import` (create only, not stored as a setting): `true` gives the storage links of its
+/// own, so its sync imports every object again although tasks of the same location exist (from
+/// a deleted storage, or another storage on it); by default it shares them and imports nothing
+/// twice.
+pub fn link_scope(body: &Map<String, Value>) -> LinkScope {
+    match crate::api::body::flag(body, "fresh_import") {
+        Some(true) => LinkScope::Storage,
+        _ => LinkScope::Location,
+    }
 }
 
 /// [`merged_settings`] bound to the type (parsed and checked) and checked against the storage

@@ -119,7 +119,6 @@ pub async fn delete_storage(table: &Table, id: StorageId) -> StateResult<bool> {
     let Some(record) = get_storage(table, id).await? else {
         return Ok(false);
     };
-    super::tasks::delete_links(table, id).await?;
     table
         .delete(
             &storage_index(record.project, record.role),

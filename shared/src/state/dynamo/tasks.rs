@@ -5,9 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 use super::records::maximum_annotations;
 use super::table::{Item, Table, doc_item, key, n, number, padded, store_error, text};
@@ -52,7 +50,7 @@ fn link_key(source: &TaskSource) -> (String, String) {
     if sort.len() > MAX_SORT_KEY {
         sort = format!("{row}#H{:016x}-{}", fnv1a(&source.key), source.key.len());
     }
-    (format!("LINKS#{}#{shard}", source.storage), sort)
+    (format!("LINKS#{}#{shard}", source.link_scope()), sort)
 }
 
 fn count_link(outcome: &mut CreateOutcome, link_job: u64, job: Option<JobId>) {
@@ -391,49 +389,4 @@ pub async fn count_tasks(table: &Table, project: ProjectId) -> StateResult<u64> 
         .get(&format!("PROJECT#{project}"), "COUNTS", "count_tasks")
         .await?
         .map_or(0, |i| number(&i, "tasks")))
-}
-
-/// Deletes every link of a storage (its tasks stay), 25 per BatchWriteItem.
-pub async fn delete_links(table: &Table, storage: u64) -> StateResult<()> {
-    for shard in 0..LINK_SHARDS {
-        let links = table
-            .query_keys(
-                &format!("LINKS#{storage}#{shard}"),
-                None,
-                usize::MAX,
-                "delete_storage",
-            )
-            .await?;
-        for batch in links.chunks(25) {
-            let mut requests: Vec<WriteRequest> = batch
-                .iter()
-                .filter_map(|item| {
-                    let key: HashMap<String, AttributeValue> = item
-                        .iter()
-                        .filter(|(k, _)| *k == "pk" || *k == "sk")
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
-                    DeleteRequest::builder()
-                        .set_key(Some(key))
-                        .build()
-                        .ok()
-                        .map(|d| WriteRequest::builder().delete_request(d).build())
-                })
-                .collect();
-            while !requests.is_empty() {
-                let written = table
-                    .client
-                    .batch_write_item()
-                    .request_items(&table.name, requests)
-                    .send()
-                    .await
-                    .map_err(|e| store_error("delete_storage", e))?;
-                requests = written
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&table.name))
-                    .unwrap_or_default();
-            }
-        }
-    }
-    Ok(())
 }

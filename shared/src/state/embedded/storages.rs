@@ -3,7 +3,7 @@
 use redb::{Database, Table, WriteTransaction};
 
 use super::tables::{
-    During, IdKind, LINKS, RecordTable, STORAGES, STORAGES_BY_PROJECT, allocate_id, get_record,
+    During, IdKind, RecordTable, STORAGES, STORAGES_BY_PROJECT, allocate_id, get_record,
     put_record, read, role_code, write,
 };
 use crate::model::{NewStorage, ProjectId, StorageId, StorageRecord, StorageRole, now};
@@ -104,13 +104,7 @@ pub(super) fn delete(db: &Database, id: StorageId) -> StateResult<bool> {
         records.remove(id).during(OP)?;
         let mut index: StorageIndex<'_> = txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
         index.remove(index_key(&record)).during(OP)?;
-        let mut links = txn.open_table(LINKS).during(OP)?;
-        // "" and None are the smallest key and row, so this covers every link of the storage.
-        let first = (id, "", None::<u64>);
-        let after_last = (id.saturating_add(1), "", None::<u64>);
-        links
-            .retain_in(first..after_last, |_, _| false)
-            .during(OP)?;
+        // Its links stay: the tasks keep them, so the same location added again finds them.
         Ok(true)
     })
 }

@@ -84,7 +84,7 @@ impl<'t> TaskWriter<'t> {
     fn create_one(&mut self, new: NewTask, outcome: &mut CreateOutcome) -> StateResult<()> {
         let id = match &new.source {
             Some(source) => {
-                let link_key = (source.storage, source.key.as_str(), source.row_index);
+                let link_key = (source.link_scope(), source.key.as_str(), source.row_index);
                 let linked = self.links.get(link_key).during(CREATE)?.map(|v| v.value());
                 if let Some((_, link_job)) = linked {
                     if self.job != NO_JOB && link_job == self.job {

@@ -22,6 +22,7 @@ fn sourced(storage: u64, n: u64) -> NewTask {
         key: format!("img/{n:07}.jpg"),
         row_index: None,
         row_group: None,
+        scope: None,
     });
     task
 }
@@ -70,6 +71,7 @@ async fn data_survives_reopening_the_file() {
         description: None,
         synchronizable: true,
         settings: Default::default(),
+        links: crate::model::LinkScope::Location,
     };
     let storage = state.create_storage(storage).await.expect("storage");
     let batch = || (0..10).map(|n| sourced(storage.id, n)).collect::<Vec<_>>();
