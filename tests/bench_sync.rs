@@ -9,20 +9,13 @@ mod common;
 use std::io::Write;
 use std::time::Instant;
 
-use common::Server;
+use common::{Server, env_count};
 use serde_json::{Value, json};
-
-fn count(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 #[tokio::main]
 async fn main() {
-    let files = count("BENCH_FILES", 100_000);
-    let lines = count("BENCH_LINES", 100_000);
+    let files = env_count("BENCH_FILES", 100_000);
+    let lines = env_count("BENCH_LINES", 100_000);
     let server = Server::start();
     let project = server.project().await;
 

@@ -266,6 +266,31 @@ impl Server {
         body["id"].as_u64().expect("project id")
     }
 
+    /// A project with one task (a file synced from `in/`) and a local-files target storage
+    /// writing into `out/`: `(project, task, out)`.
+    pub async fn task_with_local_target(&self) -> (u64, u64, PathBuf) {
+        let project = self.project().await;
+        let dir = self.dir("in");
+        write(&dir.join("a.png"), "png");
+        let storage = self
+            .local_import(project, &dir, json!({"use_blob_urls": true}))
+            .await;
+        self.sync(&format!("/api/storages/localfiles/{}", storage["id"]))
+            .await;
+        let task = self.tasks(project).await[0]["id"]
+            .as_u64()
+            .expect("task id");
+        let out = self.dir("out");
+        let (status, target) = self
+            .post_json(
+                "/api/storages/export/localfiles",
+                json!({"project": project, "path": out}),
+            )
+            .await;
+        assert_eq!(status, 201, "{target}");
+        (project, task, out)
+    }
+
     /// A directory below the document root, created.
     pub fn dir(&self, name: &str) -> PathBuf {
         let dir = self.root.join(name);
@@ -340,6 +365,14 @@ pub async fn json_of(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A benchmark's size from the environment variable `name`, else `default`.
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Adds `extra`'s keys to `base`.

@@ -33,11 +33,20 @@ pub async fn handle_export_annotation(
     }
     let result = export_change(ctx, &record, annotation, deleted).await;
     let outcome = match &result {
+        // The usual case costs no write: the storage shows nothing of this annotation.
+        Ok(()) if !is_listed(&record, annotation) => return Ok(()),
         Ok(()) => LiveExport::Written(annotation),
         Err(e) => LiveExport::Failing(annotation, e.to_string()),
     };
     show_live_export(ctx, storage, outcome).await?;
     result
+}
+
+/// Whether the storage lists the annotation as failing or lost.
+fn is_listed(storage: &StorageRecord, id: AnnotationId) -> bool {
+    ["export_failing", "export_lost"]
+        .iter()
+        .any(|list| is_on(storage, list, id))
 }
 
 async fn export_change(
@@ -178,9 +187,13 @@ pub async fn show_live_export(
 }
 
 fn was_lost(storage: &StorageRecord, id: AnnotationId) -> bool {
+    is_on(storage, "export_lost", id)
+}
+
+fn is_on(storage: &StorageRecord, list: &str, id: AnnotationId) -> bool {
     storage
         .meta
-        .get("export_lost")
+        .get(list)
         .and_then(Value::as_array)
         .is_some_and(|a| a.iter().any(|x| x.as_u64() == Some(id)))
 }
