@@ -281,14 +281,32 @@ impl Server {
             .as_u64()
             .expect("task id");
         let out = self.dir("out");
+        self.local_export(project, &out, json!({})).await;
+        (project, task, out)
+    }
+
+    /// Creates a target storage writing into `path`, with extra fields; returns its JSON.
+    pub async fn local_export(&self, project: u64, path: &Path, fields: Value) -> Value {
+        let mut body = json!({"project": project, "path": path});
+        merge(&mut body, fields);
         let (status, target) = self
-            .post_json(
-                "/api/storages/export/localfiles",
-                json!({"project": project, "path": out}),
-            )
+            .post_json("/api/storages/export/localfiles", body)
             .await;
         assert_eq!(status, 201, "{target}");
-        (project, task, out)
+        target
+    }
+
+    /// Annotates `task` with one choice; returns the annotation's JSON.
+    pub async fn annotate(&self, task: u64) -> Value {
+        let result = json!([{"type": "choices", "value": {"choices": ["a"]}}]);
+        let (status, annotation) = self
+            .post_json(
+                &format!("/api/tasks/{task}/annotations"),
+                json!({"result": result}),
+            )
+            .await;
+        assert_eq!(status, 201, "{annotation}");
+        annotation
     }
 
     /// A directory below the document root, created.

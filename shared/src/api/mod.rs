@@ -10,6 +10,7 @@ mod local_files;
 mod projects;
 mod resolve;
 mod storages;
+mod task_deletion;
 mod tasks;
 mod tokens;
 
@@ -31,9 +32,15 @@ pub fn router(ctx: Context, token: ApiToken) -> Router {
             "/api/projects/{id}",
             get(projects::get_one).patch(projects::update),
         )
-        .route("/api/projects/{id}/tasks", get(tasks::list_of_project))
+        .route(
+            "/api/projects/{id}/tasks",
+            get(tasks::list_of_project).delete(task_deletion::delete_all_of_project),
+        )
         .route("/api/tasks", get(tasks::list))
-        .route("/api/tasks/{id}", get(tasks::get_one))
+        .route(
+            "/api/tasks/{id}",
+            get(tasks::get_one).delete(task_deletion::delete_one),
+        )
         .route(
             "/api/tasks/{id}/annotations",
             get(annotations::list_of_task).post(annotations::create),

@@ -34,6 +34,7 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     concurrent_finish_job(Arc::clone(&store)).await;
     api_tokens(&*store).await;
     annotation_changes_are_in_the_outbox(&*store).await;
+    delete_task_takes_its_annotations_and_link(&*store).await;
     concurrent_annotations(Arc::clone(&store)).await;
 }
 
@@ -990,5 +991,66 @@ pub async fn concurrent_annotations(store: Arc<dyn StateStore>) {
     assert!(
         matches!(missing, Err(StateError::NotFound { .. })),
         "{missing:?}"
+    );
+}
+
+/// Deleting a task deletes its annotations (each announced as deleted in the outbox) and its
+/// link, so its source imports again; other tasks and their links stay.
+pub async fn delete_task_takes_its_annotations_and_link(store: &dyn StateStore) {
+    let project = new_project(store, "delete-task", 1).await;
+    let storage = new_storage(store, project.id, StorageRole::Import).await;
+    let both = || {
+        vec![
+            sourced(storage.id, "a.jpg", None),
+            sourced(storage.id, "b.jpg", None),
+        ]
+    };
+    store
+        .create_tasks(project.id, None, both())
+        .await
+        .expect("create_tasks");
+    let tasks = all_tasks(store, project.id).await;
+    let doomed = tasks
+        .iter()
+        .find(|t| t.source.as_ref().is_some_and(|s| s.key == "a.jpg"))
+        .expect("the task of a.jpg");
+    let annotation = store
+        .create_annotation(doomed.id, NewAnnotation::default())
+        .await
+        .expect("create_annotation");
+
+    assert!(store.delete_task(doomed.id).await.expect("delete_task"));
+    assert!(
+        !store
+            .delete_task(doomed.id)
+            .await
+            .expect("delete_task again")
+    );
+    assert_eq!(store.get_task(doomed.id).await.expect("get_task"), None);
+    assert_eq!(store.count_tasks(project.id).await.expect("count"), 1);
+    let gone = store.get_annotation(annotation.id).await.expect("get");
+    assert_eq!(gone, None, "the task's annotation went with it");
+    let announced: Vec<bool> = store
+        .outbox(10_000)
+        .await
+        .expect("outbox")
+        .iter()
+        .filter(|e| e.event.annotation == annotation.id)
+        .map(|e| e.event.deleted)
+        .collect();
+    assert_eq!(
+        announced,
+        [false, true],
+        "created, then deleted with its task"
+    );
+
+    let again = store
+        .create_tasks(project.id, None, both())
+        .await
+        .expect("create_tasks");
+    assert_eq!(
+        (again.created, again.existed),
+        (1, 1),
+        "only the deleted task's source imports again: {again:?}"
     );
 }

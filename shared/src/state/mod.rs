@@ -101,6 +101,10 @@ pub trait StateStore: Send + Sync {
         limit: usize,
     ) -> StateResult<Vec<Task>>;
     async fn count_tasks(&self, project: ProjectId) -> StateResult<u64>;
+    /// Deletes the task, its annotations (each with a `deleted` outbox event, so target
+    /// storages that delete objects remove theirs) and its link, so a sync may import its
+    /// source again. `false` if it did not exist.
+    async fn delete_task(&self, id: TaskId) -> StateResult<bool>;
 
     // Annotations (they keep their task's counters right). Every change also puts an
     // `AnnotationEvent` in the outbox, in the same commit.

@@ -114,6 +114,11 @@ impl StateStore for DynamoState {
     async fn count_tasks(&self, project: ProjectId) -> StateResult<u64> {
         tasks::count_tasks(&self.table, project).await
     }
+    async fn delete_task(&self, id: TaskId) -> StateResult<bool> {
+        let annotations = self.list_task_annotations(id).await?;
+        records::delete_annotations_of_task(&self.table, &annotations).await?;
+        tasks::delete_task(&self.table, id).await
+    }
     async fn create_annotation(
         &self,
         task: TaskId,

@@ -132,6 +132,30 @@ pub async fn delete_storage(table: &Table, id: StorageId) -> StateResult<bool> {
     Ok(true)
 }
 
+/// Annotations deleted per transaction: three deletes and an outbox put each.
+const DELETES_PER_TRANSACTION: usize = 24;
+
+/// Deletes these annotations of a task being deleted, each with its outbox event; the task's
+/// counters are left alone.
+pub async fn delete_annotations_of_task(
+    table: &Table,
+    annotations: &[Annotation],
+) -> StateResult<()> {
+    for chunk in annotations.chunks(DELETES_PER_TRANSACTION) {
+        let mut puts = Vec::with_capacity(chunk.len());
+        let mut deletes = Vec::with_capacity(3 * chunk.len());
+        for annotation in chunk {
+            puts.push(outbox_item(annotation, true)?);
+            deletes.push(key(&annotation_pk(annotation.id), "META"));
+            for index in annotation_indexes(annotation) {
+                deletes.push(key(&index, &padded(annotation.id)));
+            }
+        }
+        table.transact(puts, deletes, "delete_task").await?;
+    }
+    Ok(())
+}
+
 fn annotation_pk(id: AnnotationId) -> String {
     format!("ANNOTATION#{id}")
 }

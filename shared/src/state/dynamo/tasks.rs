@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 use super::records::maximum_annotations;
 use super::table::{Item, Table, doc_item, key, n, number, padded, store_error, text};
@@ -389,4 +389,46 @@ pub async fn count_tasks(table: &Table, project: ProjectId) -> StateResult<u64> 
         .get(&format!("PROJECT#{project}"), "COUNTS", "count_tasks")
         .await?
         .map_or(0, |i| number(&i, "tasks")))
+}
+
+/// Deletes the task, its index entry and its link, and counts it out, in one transaction;
+/// `false` if it did not exist. Its annotations go first ([`super::records`]).
+pub async fn delete_task(table: &Table, id: TaskId) -> StateResult<bool> {
+    const OP: &str = "delete_task";
+    let Some(task) = get_task(table, id).await? else {
+        return Ok(false);
+    };
+    let mut keys = vec![
+        key(&format!("TASK#{id}"), "META"),
+        key(&format!("PROJECT#{}#TASKS", task.project), &padded(id)),
+    ];
+    if let Some(source) = &task.source {
+        let (pk, sk) = link_key(source);
+        keys.push(key(&pk, &sk));
+    }
+    let mut actions = Vec::with_capacity(keys.len() + 1);
+    for item in keys {
+        let delete = Delete::builder()
+            .table_name(&table.name)
+            .set_key(Some(item))
+            .build()
+            .map_err(|e| store_error(OP, e))?;
+        actions.push(TransactWriteItem::builder().delete(delete).build());
+    }
+    let count = Update::builder()
+        .table_name(&table.name)
+        .set_key(Some(key(&format!("PROJECT#{}", task.project), "COUNTS")))
+        .update_expression("ADD tasks :n")
+        .expression_attribute_values(":n", AttributeValue::N("-1".into()))
+        .build()
+        .map_err(|e| store_error(OP, e))?;
+    actions.push(TransactWriteItem::builder().update(count).build());
+    table
+        .client
+        .transact_write_items()
+        .set_transact_items(Some(actions))
+        .send()
+        .await
+        .map_err(|e| store_error(OP, e))?;
+    Ok(true)
 }

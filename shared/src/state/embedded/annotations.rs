@@ -165,6 +165,36 @@ pub(super) fn delete_in(
     Ok(Some(annotation))
 }
 
+/// Deletes every annotation of `task` in `txn`, each with its outbox event; the task's counters
+/// are left alone (the task is being deleted).
+pub(super) fn delete_of_task(
+    txn: &WriteTransaction,
+    task: TaskId,
+    operation: &'static str,
+) -> StateResult<()> {
+    let ids: Vec<AnnotationId> = {
+        let index = txn.open_table(ANNOTATIONS_BY_TASK).during(operation)?;
+        let entries = index
+            .range((task, 0)..=(task, u64::MAX))
+            .during(operation)?;
+        entries
+            .map(|entry| entry.during(operation).map(|(key, _)| key.value().1))
+            .collect::<StateResult<_>>()?
+    };
+    let mut tables = AnnotationTables::open(txn, operation)?;
+    let mut removed = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(annotation) = tables.get(id, operation)? {
+            tables.remove(&annotation, operation)?;
+            removed.push(annotation);
+        }
+    }
+    drop(tables);
+    removed
+        .iter()
+        .try_for_each(|annotation| announce(txn, annotation, true, operation))
+}
+
 /// Up to `limit` outbox entries, oldest first.
 pub(super) fn outbox(db: &Database, limit: usize) -> StateResult<Vec<OutboxEntry>> {
     const OP: &str = "outbox";

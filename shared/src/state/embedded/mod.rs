@@ -194,6 +194,11 @@ impl StateStore for EmbeddedState {
             .await
     }
 
+    async fn delete_task(&self, id: TaskId) -> StateResult<bool> {
+        self.run("delete_task", move |db| tasks::delete(db, id))
+            .await
+    }
+
     async fn create_annotation(
         &self,
         task: TaskId,
