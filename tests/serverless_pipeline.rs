@@ -24,9 +24,10 @@ use futures::StreamExt;
 use labelsync::aws::{AwsSettings, context};
 use labelsync::config::Settings;
 use labelsync::context::Context;
+use labelsync::dispatch::Handler;
 use labelsync::embedded_db::EmbeddedDb;
 use labelsync::jobs::start::start_sync;
-use labelsync::lambda::sqs_handler;
+use labelsync::lambda::sqs_handler_for;
 use labelsync::model::{NewProject, NewStorage, StorageRole, SyncStatus};
 use labelsync::queue::sqs::{QueueUrls, SqsQueue, create_queues};
 use labelsync::state::dynamo::create_table;
@@ -113,6 +114,11 @@ async fn aws_with(embedded_dir: Option<&std::path::Path>, sizes: Sizes) -> Aws {
 /// One poll of a queue as Lambda's event source mapping does it; returns how many records came.
 /// `times` > 1 hands the same batch to the handler again before settling (at-least-once).
 async fn poll_once(aws: &Aws, url: &str, times: usize) -> usize {
+    poll_once_with(aws, url, times, labelsync::dispatch::handle_any).await
+}
+
+/// [`poll_once`] with the handler of one function.
+async fn poll_once_with(aws: &Aws, url: &str, times: usize, handler: Handler) -> usize {
     let received = aws
         .sqs
         .receive_message()
@@ -150,7 +156,9 @@ async fn poll_once(aws: &Aws, url: &str, times: usize) -> usize {
     for _ in 0..times {
         let invocation =
             lambda_runtime::LambdaEvent::new(event.clone(), lambda_runtime::Context::default());
-        let response = sqs_handler(&aws.ctx, invocation).await.expect("handler");
+        let response = sqs_handler_for(&aws.ctx, handler, invocation)
+            .await
+            .expect("handler");
         failed = response
             .batch_item_failures
             .into_iter()
@@ -284,6 +292,12 @@ async fn s3_storage_with(
     let mut settings: serde_json::Map<String, serde_json::Value> =
         serde_json::from_value(settings).unwrap();
     settings.extend(serde_json::from_value::<serde_json::Map<_, _>>(extra).unwrap());
+    // Where the API puts it: the bound storage's object URI of the empty key.
+    let connector = labelsync::connectors::by_slug("s3").expect("the s3 type");
+    let bound = connector
+        .bind(StorageRole::Import, &settings, &aws.ctx.settings)
+        .expect("valid settings");
+    let location = Some(bound.object_uri(""));
     let storage = aws
         .ctx
         .state
@@ -296,6 +310,7 @@ async fn s3_storage_with(
             synchronizable: true,
             settings,
             links: labelsync::model::LinkScope::Location,
+            location,
         })
         .await
         .unwrap();
@@ -376,6 +391,7 @@ async fn a_batch_half_of_which_fails_redelivers_only_the_failed_half() {
             synchronizable: true,
             settings: broken_settings,
             links: labelsync::model::LinkScope::Location,
+            location: None,
         })
         .await
         .unwrap();
@@ -426,6 +442,21 @@ async fn a_batch_half_of_which_fails_redelivers_only_the_failed_half() {
     assert_eq!(count.as_deref(), Some("2"));
 }
 
+/// Starts a sync, handles every message once, and returns the storage as it then is.
+async fn sync_to_end(
+    aws: &Aws,
+    storage: &labelsync::model::StorageRecord,
+) -> labelsync::model::StorageRecord {
+    start_sync(&aws.ctx, storage).await.expect("start sync");
+    drain(aws, 1).await;
+    let state = &aws.ctx.state;
+    state
+        .get_storage(storage.id)
+        .await
+        .unwrap()
+        .expect("the storage")
+}
+
 async fn drain_one_queue(aws: &Aws, url: &str) {
     while poll_once(aws, url, 1).await > 0 {}
 }
@@ -445,15 +476,7 @@ async fn a_resync_creates_nothing_and_counts_what_existed() {
         .unwrap()
         .unwrap();
     assert_eq!(storage.last_sync_count, Some(7), "{storage:?}");
-    start_sync(&aws.ctx, &storage).await.expect("re-sync");
-    drain(&aws, 1).await;
-    let again = aws
-        .ctx
-        .state
-        .get_storage(storage.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let again = sync_to_end(&aws, &storage).await;
     assert_eq!(
         (again.status, again.last_sync_count),
         (SyncStatus::Completed, Some(0)),
@@ -541,4 +564,147 @@ async fn a_task_over_the_item_limit_is_an_error_of_its_key_and_the_rest_are_crea
         "the error does not name the key and item: {traceback}"
     );
     assert_eq!(aws.ctx.state.count_tasks(project).await.unwrap(), 2);
+}
+
+/// A queue for the bucket's notifications, as the deployed `EventsQueue`, and the bucket's
+/// notification configuration naming it (object created and removed).
+async fn notify_queue(aws: &Aws, bucket: &str) -> String {
+    let created = aws
+        .sqs
+        .create_queue()
+        .queue_name(emulators::unique("events"))
+        .send()
+        .await
+        .expect("create the events queue");
+    let url = created.queue_url.expect("queue url");
+    let arn = aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("queue arn");
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    let queue = QueueConfiguration::builder()
+        .queue_arn(arn)
+        .events(Event::from("s3:ObjectCreated:*"))
+        .events(Event::from("s3:ObjectRemoved:*"))
+        .build()
+        .expect("queue configuration");
+    aws.s3
+        .put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(queue)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("notification configuration");
+    url
+}
+
+async fn put(aws: &Aws, bucket: &str, key: &str) {
+    aws.s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from_static(b"png"))
+        .send()
+        .await
+        .expect("put");
+}
+
+/// The source keys of the project's tasks, sorted.
+async fn task_keys(aws: &Aws, project: u64) -> Vec<String> {
+    let tasks = aws.ctx.state.list_tasks(project, None, 1000).await.unwrap();
+    let mut keys: Vec<String> = tasks
+        .into_iter()
+        .filter_map(|t| t.source.map(|s| s.key))
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Polls the events queue through `sync-trigger`'s handler until it is empty, each batch
+/// handled twice (at-least-once delivery).
+async fn drain_events(aws: &Aws, url: &str) {
+    while poll_once_with(aws, url, 2, labelsync::dispatch::handle_trigger).await > 0 {}
+}
+
+/// S3's own notifications through a real SQS queue, each delivered twice: created objects under
+/// the prefix become tasks (keys decoded), others do not; a removed object keeps its task
+/// (Label Studio's policy); a full sync afterwards creates nothing. An EventBridge-shaped
+/// event goes through the same handler, and a late "created" event for an object deleted
+/// since makes no task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_events_become_tasks_without_listing_and_a_sync_after_them_adds_nothing() {
+    let aws = aws().await;
+    let bucket = bucket_of(&aws, Vec::new()).await;
+    let events = notify_queue(&aws, &bucket).await;
+    let (project, storage) = s3_storage(&aws, &bucket).await;
+    for key in ["images/a b.jpg", "images/deep/c+d.jpg", "other/e.jpg"] {
+        put(&aws, &bucket, key).await;
+    }
+    drain_events(&aws, &events).await;
+    assert_eq!(
+        task_keys(&aws, project).await,
+        ["images/a b.jpg", "images/deep/c+d.jpg"],
+        "one task per created object under the prefix, each once"
+    );
+
+    aws.s3
+        .delete_object()
+        .bucket(&bucket)
+        .key("images/a b.jpg")
+        .send()
+        .await
+        .expect("delete");
+    drain_events(&aws, &events).await;
+    assert_eq!(
+        task_keys(&aws, project).await.len(),
+        2,
+        "removed objects keep their tasks"
+    );
+
+    put(&aws, &bucket, "images/f.jpg").await;
+    let bridge = |key: &str, what: &str| {
+        json!({"version": "0", "id": "6a7e8feb", "detail-type": what, "source": "aws.s3",
+            "account": "123456789012", "time": "2026-12-01T00:00:00Z", "region": "us-east-1",
+            "resources": [format!("arn:aws:s3:::{bucket}")],
+            "detail": {"version": "0", "bucket": {"name": bucket},
+                       "object": {"key": key, "size": 3, "sequencer": "00617F0829"},
+                       "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012",
+                       "reason": "PutObject"}})
+        .to_string()
+    };
+    for body in [
+        bridge("images/f.jpg", "Object Created"),
+        bridge("images/gone.jpg", "Object Created"),
+    ] {
+        labelsync::dispatch::handle_trigger(&aws.ctx, &body)
+            .await
+            .expect("an EventBridge event");
+    }
+    assert_eq!(
+        task_keys(&aws, project).await,
+        ["images/a b.jpg", "images/deep/c+d.jpg", "images/f.jpg"]
+    );
+
+    let synced = sync_to_end(&aws, &storage).await;
+    assert_eq!(
+        (synced.status, synced.last_sync_count),
+        (SyncStatus::Completed, Some(0)),
+        "{synced:?}"
+    );
+    assert_eq!(synced.meta.get("tasks_existed"), Some(&json!(2)));
+    assert_eq!(task_keys(&aws, project).await.len(), 3);
 }

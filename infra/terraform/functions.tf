@@ -16,6 +16,9 @@ locals {
     annotation-export = {
       memory = 256, timeout = 300, table_write = true, sends = ["export"], consumes = "export", batch = 10
     }
+    sync-trigger = {
+      memory = 512, timeout = 300, table_write = true, sends = [], consumes = "events", batch = 10
+    }
   }
   environment = {
     RUST_LOG                   = "info"

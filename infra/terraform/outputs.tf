@@ -6,3 +6,8 @@ output "api_url" {
 output "state_table_name" {
   value = aws_dynamodb_table.state.name
 }
+
+output "events_queue_arn" {
+  description = "Name this queue in a bucket's notification configuration (see the README)."
+  value       = aws_sqs_queue.work["events"].arn
+}

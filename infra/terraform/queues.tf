@@ -4,6 +4,7 @@ locals {
     sync   = { visibility_timeout = 360 }
     ingest = { visibility_timeout = 900 }
     export = { visibility_timeout = 360 }
+    events = { visibility_timeout = 360 }
   }
 }
 
@@ -23,4 +24,57 @@ resource "aws_sqs_queue" "work" {
     deadLetterTargetArn = aws_sqs_queue.dead_letter[each.key].arn
     maxReceiveCount     = var.max_receives
   })
+}
+
+# Object notifications reach the events queue from S3 (a bucket's notification configuration
+# names this queue) and from EventBridge (the rule below, for buckets that send to EventBridge).
+data "aws_iam_policy_document" "events_queue" {
+  statement {
+    sid       = "S3Notifications"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.work["events"].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+  statement {
+    sid       = "EventBridge"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.work["events"].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.object_events.arn]
+    }
+  }
+}
+
+data "aws_caller_identity" "current" {}
+
+resource "aws_sqs_queue_policy" "events" {
+  queue_url = aws_sqs_queue.work["events"].id
+  policy    = data.aws_iam_policy_document.events_queue.json
+}
+
+resource "aws_cloudwatch_event_rule" "object_events" {
+  name = "${var.name}-object-events"
+  event_pattern = jsonencode({
+    source      = ["aws.s3"]
+    detail-type = ["Object Created", "Object Deleted"]
+  })
+}
+
+resource "aws_cloudwatch_event_target" "object_events" {
+  rule = aws_cloudwatch_event_rule.object_events.name
+  arn  = aws_sqs_queue.work["events"].arn
 }

@@ -33,3 +33,4 @@ pub mod queue;
 pub mod resolve;
 pub mod state;
 pub mod sync;
+pub mod triggers;

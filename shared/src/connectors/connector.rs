@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::{Field, SettingsError, SourceSpec};
 use crate::backends::ObjectStore;
 use crate::config::Settings;
-use crate::model::{AnnotationId, StorageRole};
+use crate::model::{AnnotationId, ObjectEvent, StorageRole};
 
 /// One Label Studio storage type (`localfiles`, `s3`, ...).
 pub trait Connector: Send + Sync {
@@ -44,6 +44,11 @@ pub trait Connector: Send + Sync {
         settings: &Map<String, Value>,
         env: &Arc<Settings>,
     ) -> Result<Arc<dyn Storage>, SettingsError>;
+    /// The object events in a notification body from this type's service (none when the body
+    /// is not one of its notifications).
+    fn object_events(&self, _body: &Value) -> Vec<ObjectEvent> {
+        Vec::new()
+    }
 }
 
 /// One storage's settings, parsed once: everything that depends on them.

@@ -18,6 +18,15 @@ pub struct SourceSpec {
 }
 
 impl SourceSpec {
+    /// Whether a sync would list and keep `key`: below the prefix (directly, unless recursive)
+    /// and through the regex filter. For keys that arrive by event, not by listing.
+    pub fn covers(&self, key: &str) -> bool {
+        let Some(rest) = key.strip_prefix(&self.prefix) else {
+            return false;
+        };
+        !rest.is_empty() && (self.recursive || !rest.contains('/')) && self.accepts(key)
+    }
+
     /// Whether a listed key passes the regex filter.
     pub fn accepts(&self, key: &str) -> bool {
         let Some(regex) = &self.regex else {
@@ -45,4 +54,34 @@ pub fn compile_regex_filter(pattern: Option<&str>) -> Result<Option<Regex>, Sett
                 format!("not a valid regular expression: {e}"),
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(prefix: &str, recursive: bool, regex: Option<&str>) -> SourceSpec {
+        SourceSpec {
+            prefix: prefix.to_owned(),
+            recursive,
+            regex: compile_regex_filter(regex).unwrap(),
+            regex_on_basename: false,
+            files_mode: true,
+        }
+    }
+
+    #[test]
+    fn covers_what_a_listing_would_keep() {
+        let flat = spec("images/", false, Some(r".*\.jpg"));
+        assert!(flat.covers("images/a.jpg"));
+        assert!(
+            !flat.covers("images/deep/a.jpg"),
+            "below the prefix, not recursive"
+        );
+        assert!(!flat.covers("other/a.jpg"));
+        assert!(!flat.covers("images/a.png"), "the regex");
+        assert!(!flat.covers("images/"), "the folder itself");
+        assert!(spec("images/", true, None).covers("images/deep/a.png"));
+        assert!(spec("", false, None).covers("a.png"));
+    }
 }

@@ -127,6 +127,19 @@ pub fn handle_ingest<'a>(
     })
 }
 
+/// The object-events queue (`sync-trigger`): S3 notifications and EventBridge events, each
+/// made into tasks by [`crate::triggers`].
+pub fn handle_trigger<'a>(
+    ctx: &'a Context,
+    body: &'a str,
+) -> BoxFuture<'a, Result<(), HandlerError>> {
+    Box::pin(async move {
+        let outcome = crate::triggers::handle_notification(ctx, body).await?;
+        tracing::info!(?outcome, "object events handled");
+        Ok(())
+    })
+}
+
 /// The `export` queue: annotation changes and export pages.
 pub fn handle_export<'a>(
     ctx: &'a Context,

@@ -2,6 +2,7 @@
 //! tokens.
 
 mod annotation;
+mod event;
 mod job;
 mod project;
 mod secret;
@@ -10,6 +11,7 @@ mod task;
 mod token;
 
 pub use annotation::{Annotation, AnnotationEvent, AnnotationPatch, NewAnnotation, OutboxEntry};
+pub use event::{ObjectChange, ObjectEvent};
 pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, SyncJob};
 pub use project::{NewProject, Project};
 pub use secret::Secret;

@@ -68,6 +68,10 @@ pub struct StorageRecord {
     pub settings: Map<String, Value>,
     #[serde(default)]
     pub links: LinkScope,
+    /// Where a source storage's objects live (the object URI of the empty key, `s3://bucket/`),
+    /// indexed so object events find the storages they concern.
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 impl StorageRecord {
@@ -102,6 +106,7 @@ pub struct NewStorage {
     pub synchronizable: bool,
     pub settings: Map<String, Value>,
     pub links: LinkScope,
+    pub location: Option<String>,
 }
 
 impl NewStorage {
@@ -124,6 +129,7 @@ impl NewStorage {
             meta: Map::new(),
             settings: self.settings,
             links: self.links,
+            location: self.location,
         }
     }
 }
@@ -155,6 +161,7 @@ mod tests {
                     synchronizable: true,
                     settings: Map::new(),
                     links: LinkScope::Storage,
+                    location: None,
                 }
                 .into_record(1, chrono::Utc::now()),
             )

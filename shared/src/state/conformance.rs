@@ -24,6 +24,7 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     projects(&*store).await;
     storages(&*store).await;
     delete_storage_keeps_links(&*store).await;
+    storages_are_found_by_location(&*store).await;
     create_tasks_dedupes_sources(&*store).await;
     create_tasks_tells_redelivery(&*store).await;
     create_tasks_with_annotations(&*store).await;
@@ -60,6 +61,7 @@ async fn new_storage(store: &dyn StateStore, project: u64, role: StorageRole) ->
         synchronizable: true,
         settings,
         links: LinkScope::Location,
+        location: None,
     };
     store.create_storage(new).await.expect("create_storage")
 }
@@ -1053,4 +1055,50 @@ pub async fn delete_task_takes_its_annotations_and_link(store: &dyn StateStore) 
         (1, 1),
         "only the deleted task's source imports again: {again:?}"
     );
+}
+
+/// Source storages are found by their location across projects; target storages and other
+/// locations are not; an update moves a storage, a delete removes it.
+pub async fn storages_are_found_by_location(store: &dyn StateStore) {
+    let here = format!("s3://bucket-{}/", uuid_like(store).await);
+    let elsewhere = format!("{here}elsewhere/");
+    let mut ids = Vec::new();
+    for (role, location) in [
+        (StorageRole::Import, &here),
+        (StorageRole::Import, &here),
+        (StorageRole::Export, &here),
+        (StorageRole::Import, &elsewhere),
+    ] {
+        let project = new_project(store, "by-location", 1).await;
+        let mut storage = new_storage(store, project.id, role).await;
+        let located = location.clone();
+        let set = move |s: &mut StorageRecord| s.location = Some(located.clone());
+        storage = store
+            .update_storage(storage.id, &set)
+            .await
+            .expect("update_storage")
+            .expect("the storage");
+        ids.push(storage.id);
+    }
+    let found = |list: Vec<StorageRecord>| list.iter().map(|s| s.id).collect::<Vec<_>>();
+    let at_here = found(store.storages_at(&here).await.expect("storages_at"));
+    assert_eq!(at_here, ids[..2], "the two source storages, in id order");
+
+    let moved = elsewhere.clone();
+    let set = move |s: &mut StorageRecord| s.location = Some(moved.clone());
+    store.update_storage(ids[0], &set).await.expect("update");
+    assert_eq!(found(store.storages_at(&here).await.expect("at")), [ids[1]]);
+    let at_elsewhere = found(store.storages_at(&elsewhere).await.expect("at"));
+    assert_eq!(at_elsewhere, [ids[0], ids[3]]);
+
+    store.delete_storage(ids[3]).await.expect("delete_storage");
+    assert_eq!(
+        found(store.storages_at(&elsewhere).await.expect("at")),
+        [ids[0]]
+    );
+}
+
+/// A text no other run of the suite on the same store uses (ids only grow).
+async fn uuid_like(store: &dyn StateStore) -> u64 {
+    new_project(store, "unique", 1).await.id
 }

@@ -56,8 +56,9 @@ pub async fn handle_ingest_batch(
         scope: storage.link_scope(&bound.object_uri("")),
     };
     let outcome = if bound.source().files_mode {
-        ingest_files(ctx, bound.as_ref(), &storage, origin, job, &keys).await?
+        ingest_files(ctx, bound.as_ref(), &storage, origin, Some(job), &keys).await?
     } else {
+        let job = Some(job);
         ingest_task_files(ctx, &storage, origin, backend, job, &keys, read_failure).await?
     };
     let progress = ctx.state.record_batch(job, batch, outcome).await?;
@@ -65,6 +66,44 @@ pub async fn handle_ingest_batch(
         finish_job(ctx, &progress).await?;
     }
     Ok(())
+}
+
+/// One object an event reported, ingested as a sync would ingest it (the same tasks, the same
+/// dedupe), outside any job. In Files mode the object is looked up first, so a late "created"
+/// event for an object deleted since makes no task.
+pub async fn ingest_one_object(
+    ctx: &Context,
+    storage: &StorageRecord,
+    key: &str,
+) -> Result<BatchOutcome, HandlerError> {
+    let settings = |source| HandlerError::Settings {
+        storage: storage.id,
+        source,
+    };
+    let bound = ctx.storage(storage).map_err(settings)?;
+    let backend = ctx.backend(storage).map_err(settings)?;
+    let origin = Origin {
+        storage: storage.id,
+        scope: storage.link_scope(&bound.object_uri("")),
+    };
+    if !bound.source().files_mode {
+        return ingest_object(ctx, storage, origin, backend.as_ref(), None, key).await;
+    }
+    let size = match backend.head(key).await {
+        Ok(meta) => meta.size,
+        Err(BackendError::NotFound { .. }) => return Ok(BatchOutcome::default()),
+        Err(source) => {
+            return Err(HandlerError::Backend {
+                storage: storage.id,
+                source,
+            });
+        }
+    };
+    let keys = [BatchKey {
+        key: key.to_owned(),
+        size,
+    }];
+    ingest_files(ctx, bound.as_ref(), storage, origin, None, &keys).await
 }
 
 /// The storage a task comes from, and the namespace of its links.
@@ -80,7 +119,7 @@ async fn ingest_files(
     bound: &dyn Storage,
     storage: &StorageRecord,
     origin: Origin,
-    job: JobId,
+    job: Option<JobId>,
     keys: &[BatchKey],
 ) -> Result<BatchOutcome, HandlerError> {
     let tasks = keys
@@ -94,10 +133,7 @@ async fn ingest_files(
             task
         })
         .collect();
-    let created = ctx
-        .state
-        .create_tasks(storage.project, Some(job), tasks)
-        .await?;
+    let created = ctx.state.create_tasks(storage.project, job, tasks).await?;
     Ok(outcome_of(created))
 }
 
@@ -107,7 +143,7 @@ async fn ingest_task_files(
     storage: &StorageRecord,
     origin: Origin,
     backend: Arc<dyn ObjectStore>,
-    job: JobId,
+    job: Option<JobId>,
     keys: &[BatchKey],
     read_failure: ReadFailure,
 ) -> Result<BatchOutcome, HandlerError> {
@@ -140,7 +176,7 @@ async fn ingest_object(
     storage: &StorageRecord,
     origin: Origin,
     backend: &dyn ObjectStore,
-    job: JobId,
+    job: Option<JobId>,
     key: &str,
 ) -> Result<BatchOutcome, HandlerError> {
     let label = describe(storage);
@@ -180,14 +216,13 @@ async fn ingest_object(
             }
         }
         // A long object may outlive its job (the storage deleted, a newer sync started).
-        if running_job_storage(ctx, job, storage.id).await?.is_none() {
+        if let Some(job) = job
+            && running_job_storage(ctx, job, storage.id).await?.is_none()
+        {
             break;
         }
         if !tasks.is_empty() {
-            let created = ctx
-                .state
-                .create_tasks(storage.project, Some(job), tasks)
-                .await?;
+            let created = ctx.state.create_tasks(storage.project, job, tasks).await?;
             outcome.absorb(outcome_of(created));
         }
     }

@@ -16,7 +16,7 @@ use super::request::{
 use crate::api::access::Caller;
 use crate::api::body::object_body;
 use crate::api::error::{ApiError, ApiResult};
-use crate::connectors::{self, Connector};
+use crate::connectors::{self, Connector, Storage};
 use crate::context::Context;
 use crate::jobs::fail_if_stale;
 use crate::jobs::start::start_sync;
@@ -125,7 +125,7 @@ pub async fn create(
         base: &Map::new(),
         rule: SecretRule::AbsentKeeps,
     };
-    let settings = checked_storage(&ctx, &caller, &change).await?.settings();
+    let bound = checked_storage(&ctx, &caller, &change).await?;
     let new = NewStorage {
         role,
         storage_type: slug,
@@ -133,8 +133,9 @@ pub async fn create(
         title: optional_text(&body, "title").flatten(),
         description: optional_text(&body, "description").flatten(),
         synchronizable: synchronizable(&body).unwrap_or(true),
-        settings,
+        settings: bound.settings(),
         links: link_scope(&body),
+        location: location(role, bound.as_ref()),
     };
     let mut record = ctx.state.create_storage(new).await?;
     if role == StorageRole::Export && ctx.settings.sync_on_target_storage_creation {
@@ -145,6 +146,11 @@ pub async fn create(
         Json(storage_json(&ctx, ty, &record).await),
     )
         .into_response())
+}
+
+/// Where a source storage's objects live, for object events to find it.
+fn location(role: StorageRole, bound: &dyn Storage) -> Option<String> {
+    (role == StorageRole::Import).then(|| bound.object_uri(""))
 }
 
 /// `GET /api/storages/<type>/<id>`.
@@ -180,7 +186,8 @@ pub async fn update(
         base: &record.settings,
         rule: SecretRule::AbsentKeeps,
     };
-    let settings = checked_storage(&ctx, &caller, &change).await?.settings();
+    let bound = checked_storage(&ctx, &caller, &change).await?;
+    let (settings, location) = (bound.settings(), location(role, bound.as_ref()));
     let (title, description, sync_flag) = (
         optional_text(&body, "title"),
         optional_text(&body, "description"),
@@ -188,6 +195,7 @@ pub async fn update(
     );
     let apply = |s: &mut StorageRecord| {
         s.settings = settings.clone();
+        s.location = location.clone();
         if let Some(title) = &title {
             s.title = title.clone();
         }

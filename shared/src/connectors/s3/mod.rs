@@ -6,6 +6,7 @@
 
 pub mod backend;
 mod credentials;
+mod events;
 mod settings;
 mod storage;
 
@@ -19,7 +20,7 @@ use super::{
     variant_index,
 };
 use crate::config::Settings;
-use crate::model::StorageRole;
+use crate::model::{ObjectEvent, StorageRole};
 use settings::S3Settings;
 use storage::S3Storage;
 
@@ -136,6 +137,15 @@ impl Connector for S3 {
             env: env.clone(),
             backend: BackendCell::default(),
         }))
+    }
+
+    /// S3's notifications; read once, by `s3` (the events of a bucket concern `s3s` storages
+    /// on it too, which share its locations).
+    fn object_events(&self, body: &Value) -> Vec<ObjectEvent> {
+        if self.assume_role {
+            return Vec::new();
+        }
+        events::object_events(body)
     }
 }
 

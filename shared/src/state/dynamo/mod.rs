@@ -89,6 +89,9 @@ impl StateStore for DynamoState {
     async fn delete_storage(&self, id: StorageId) -> StateResult<bool> {
         records::delete_storage(&self.table, id).await
     }
+    async fn storages_at(&self, location: &str) -> StateResult<Vec<StorageRecord>> {
+        records::storages_at(&self.table, location).await
+    }
     fn max_task_bytes(&self) -> Option<usize> {
         Some(tasks::MAX_TASK_BYTES)
     }

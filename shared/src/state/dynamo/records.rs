@@ -53,6 +53,62 @@ fn storage_index(project: ProjectId, role: StorageRole) -> String {
     format!("PROJECT#{project}#STORAGES#{role}")
 }
 
+/// The partition of a location's index entries: hashed, as a location may be longer than a key.
+fn location_index(location: &str) -> String {
+    let hash = location
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("LOCATION#{hash:016x}")
+}
+
+/// The location index entry of a source storage.
+fn location_entry(record: &StorageRecord) -> Option<(String, String)> {
+    let location = record.location.as_deref()?;
+    (record.role == StorageRole::Import).then(|| (location_index(location), padded(record.id)))
+}
+
+/// Moves a storage's location index entry (a crash in between leaves a stale entry, which
+/// [`storages_at`] skips, or none, which the next update writes).
+async fn relocate(
+    table: &Table,
+    before: Option<&StorageRecord>,
+    after: Option<&StorageRecord>,
+) -> StateResult<()> {
+    let (old, new) = (
+        before.and_then(location_entry),
+        after.and_then(location_entry),
+    );
+    if old == new {
+        return Ok(());
+    }
+    if let Some((pk, sk)) = old {
+        table.delete(&pk, &sk, "update_storage").await?;
+    }
+    if let Some((pk, sk)) = new {
+        table.put(key(&pk, &sk), "update_storage").await?;
+    }
+    Ok(())
+}
+
+pub async fn storages_at(table: &Table, location: &str) -> StateResult<Vec<StorageRecord>> {
+    let indexed: Vec<StorageRecord> = table
+        .indexed_docs(
+            &location_index(location),
+            "STORAGE",
+            None,
+            usize::MAX,
+            "storage",
+            "storages_at",
+        )
+        .await?;
+    Ok(indexed
+        .into_iter()
+        .filter(|s| s.location.as_deref() == Some(location) && s.role == StorageRole::Import)
+        .collect())
+}
+
 pub async fn create_storage(table: &Table, new: NewStorage) -> StateResult<StorageRecord> {
     let id = table.allocate("storage", 1, "create_storage").await?;
     let record = new.into_record(id, now());
@@ -68,6 +124,7 @@ pub async fn create_storage(table: &Table, new: NewStorage) -> StateResult<Stora
             "create_storage",
         )
         .await?;
+    relocate(table, None, Some(&record)).await?;
     Ok(record)
 }
 
@@ -104,7 +161,8 @@ pub async fn update_storage(
         update(s);
         true
     };
-    table
+    let before = get_storage(table, id).await?;
+    let after = table
         .update_doc(
             &storage_pk(id),
             "META",
@@ -112,13 +170,16 @@ pub async fn update_storage(
             "update_storage",
             &change,
         )
-        .await
+        .await?;
+    relocate(table, before.as_ref(), after.as_ref()).await?;
+    Ok(after)
 }
 
 pub async fn delete_storage(table: &Table, id: StorageId) -> StateResult<bool> {
     let Some(record) = get_storage(table, id).await? else {
         return Ok(false);
     };
+    relocate(table, Some(&record), None).await?;
     table
         .delete(
             &storage_index(record.project, record.role),

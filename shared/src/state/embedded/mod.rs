@@ -161,6 +161,14 @@ impl StateStore for EmbeddedState {
             .await
     }
 
+    async fn storages_at(&self, location: &str) -> StateResult<Vec<StorageRecord>> {
+        let location = location.to_owned();
+        self.run("storages_at", move |db| {
+            storages::at_location(db, &location)
+        })
+        .await
+    }
+
     async fn create_tasks(
         &self,
         project: ProjectId,

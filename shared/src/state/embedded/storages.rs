@@ -3,8 +3,8 @@
 use redb::{Database, Table, WriteTransaction};
 
 use super::tables::{
-    During, IdKind, RecordTable, STORAGES, STORAGES_BY_PROJECT, allocate_id, get_record,
-    put_record, read, role_code, write,
+    During, IdKind, RecordTable, STORAGES, STORAGES_BY_LOCATION, STORAGES_BY_PROJECT, allocate_id,
+    get_record, put_record, read, role_code, write,
 };
 use crate::model::{NewStorage, ProjectId, StorageId, StorageRecord, StorageRole, now};
 use crate::state::StateResult;
@@ -27,7 +27,54 @@ pub(super) fn create(db: &Database, new: NewStorage) -> StateResult<StorageRecor
         )?;
         let mut index = txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
         index.insert(index_key(&record), ()).during(OP)?;
+        locate(txn, None, Some(&record), OP)?;
         Ok(record)
+    })
+}
+
+/// Moves a storage's location index entry from `before` to `after` (either may be absent).
+fn locate(
+    txn: &WriteTransaction,
+    before: Option<&StorageRecord>,
+    after: Option<&StorageRecord>,
+    operation: &'static str,
+) -> StateResult<()> {
+    let entry = |r: Option<&StorageRecord>| {
+        r.filter(|r| r.role == StorageRole::Import)
+            .and_then(|r| Some((r.location.clone()?, r.id)))
+    };
+    let (old, new) = (entry(before), entry(after));
+    if old == new {
+        return Ok(());
+    }
+    let mut index = txn.open_table(STORAGES_BY_LOCATION).during(operation)?;
+    if let Some((location, id)) = &old {
+        index.remove((location.as_str(), *id)).during(operation)?;
+    }
+    if let Some((location, id)) = &new {
+        index
+            .insert((location.as_str(), *id), ())
+            .during(operation)?;
+    }
+    Ok(())
+}
+
+pub(super) fn at_location(db: &Database, location: &str) -> StateResult<Vec<StorageRecord>> {
+    const OP: &str = "storages_at";
+    read(db, OP, |txn| {
+        let index = txn.open_table(STORAGES_BY_LOCATION).during(OP)?;
+        let records = txn.open_table(STORAGES).during(OP)?;
+        let mut storages = Vec::new();
+        for entry in index
+            .range((location, 0)..=(location, u64::MAX))
+            .during(OP)?
+        {
+            let (key, _) = entry.during(OP)?;
+            if let Some(record) = get_record(&records, WHAT, OP, key.value().1)? {
+                storages.push(record);
+            }
+        }
+        Ok(storages)
     })
 }
 
@@ -91,7 +138,7 @@ pub(super) fn write_updated(
         index.remove(index_key(before)).during(OP)?;
         index.insert(index_key(after), ()).during(OP)?;
     }
-    Ok(())
+    locate(txn, Some(before), Some(after), OP)
 }
 
 pub(super) fn delete(db: &Database, id: StorageId) -> StateResult<bool> {
@@ -104,6 +151,8 @@ pub(super) fn delete(db: &Database, id: StorageId) -> StateResult<bool> {
         records.remove(id).during(OP)?;
         let mut index: StorageIndex<'_> = txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
         index.remove(index_key(&record)).during(OP)?;
+        drop(index);
+        locate(txn, Some(&record), None, OP)?;
         // Its links stay: the tasks keep them, so the same location added again finds them.
         Ok(true)
     })

@@ -22,6 +22,9 @@ pub(super) const STORAGES: TableDefinition<u64, &[u8]> = TableDefinition::new("s
 pub(super) const STORAGES_BY_PROJECT: TableDefinition<(u64, u8, u64), ()> =
     TableDefinition::new("state_storages_by_project");
 /// Task id -> `Task`.
+pub(super) const STORAGES_BY_LOCATION: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("state_storages_by_location");
+
 pub(super) const TASKS: TableDefinition<u64, &[u8]> = TableDefinition::new("state_tasks");
 /// (project, task id): a project's tasks in id order.
 pub(super) const TASKS_BY_PROJECT: TableDefinition<(u64, u64), ()> =

@@ -1,0 +1,80 @@
+//! Triggers: object notifications (S3 event records through SQS, EventBridge events) turned
+//! into tasks without listing. Each storage type reads its own service's notifications
+//! ([`crate::connectors::Connector::object_events`]); the storages an event concerns are found
+//! by location, not by a scan; a created object is ingested as a sync would ingest it, with the
+//! same dedupe, so an event delivered twice, and a full sync after it, create nothing twice.
+//!
+//! Removed objects keep their tasks (Label Studio's behaviour). Out of order, a "created"
+//! event for an object deleted since makes no task in Files mode (the object is looked up
+//! first) and reads nothing in Tasks mode (the read finds no object).
+
+use serde_json::Value;
+
+use crate::context::Context;
+use crate::jobs::{HandlerError, describe};
+use crate::model::{BatchOutcome, ObjectChange, ObjectEvent};
+use crate::sync::ingest::ingest_one_object;
+
+/// What one notification did.
+#[derive(Debug, Default, PartialEq)]
+pub struct TriggerOutcome {
+    /// Object events the notification held.
+    pub events: u64,
+    /// Tasks created, and tasks that existed (the same object through an earlier event or sync).
+    pub created: u64,
+    pub existed: u64,
+    /// Removed objects whose tasks were kept.
+    pub kept: u64,
+    /// Errors of single objects (a file that is not valid JSON, say), as a sync reports them.
+    pub errors: Vec<String>,
+}
+
+/// Handles one notification body. A failure to reach a storage or the state store fails the
+/// notification (it is delivered again; ingest is idempotent).
+pub async fn handle_notification(
+    ctx: &Context,
+    body: &str,
+) -> Result<TriggerOutcome, HandlerError> {
+    let body: Value = serde_json::from_str(body)?;
+    let mut outcome = TriggerOutcome::default();
+    for event in crate::connectors::all()
+        .iter()
+        .flat_map(|connector| connector.object_events(&body))
+    {
+        outcome.events += 1;
+        handle_event(ctx, &event, &mut outcome).await?;
+    }
+    Ok(outcome)
+}
+
+async fn handle_event(
+    ctx: &Context,
+    event: &ObjectEvent,
+    outcome: &mut TriggerOutcome,
+) -> Result<(), HandlerError> {
+    for storage in ctx.state.storages_at(&event.location).await? {
+        let Ok(bound) = ctx.storage(&storage) else {
+            continue;
+        };
+        if !storage.synchronizable || !bound.source().covers(&event.key) {
+            continue;
+        }
+        match event.change {
+            ObjectChange::Removed => outcome.kept += 1,
+            ObjectChange::Created => {
+                let ingested = ingest_one_object(ctx, &storage, &event.key).await?;
+                record(outcome, ingested, &describe(&storage));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn record(outcome: &mut TriggerOutcome, ingested: BatchOutcome, storage: &str) {
+    outcome.created += ingested.created;
+    outcome.existed += ingested.existed;
+    for error in ingested.errors {
+        tracing::warn!(storage, %error, "an object from an event could not be imported");
+        outcome.errors.push(error);
+    }
+}
