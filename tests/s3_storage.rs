@@ -211,3 +211,92 @@ fn base64_url(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE.encode(text)
 }
+
+/// The local process consumes a bucket's S3 notifications from an SQS queue the operator names
+/// (`LABELSYNC_EVENTS_QUEUE_URL`; moto sends the notifications): an object put under a storage's
+/// prefix becomes a task with no sync, and a sync afterwards imports only what came before.
+#[tokio::test]
+async fn the_local_process_turns_s3_notifications_into_tasks_without_a_sync() {
+    let sdk = common_aws::moto_sdk().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = sqs
+        .create_queue()
+        .queue_name(emulators::unique("events"))
+        .send()
+        .await
+        .expect("create queue");
+    let url = queue.queue_url.expect("queue url");
+    let client = s3().await;
+    let bucket = bucket(&client, &[("images/before.png", "png")]).await;
+    let arn = format!(
+        "arn:aws:sqs:us-east-1:123456789012:{}",
+        url.rsplit('/').next().unwrap()
+    );
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    let notify = QueueConfiguration::builder()
+        .queue_arn(arn)
+        .events(Event::from("s3:ObjectCreated:*"))
+        .build()
+        .expect("queue configuration");
+    client
+        .put_bucket_notification_configuration()
+        .bucket(&bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(notify)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("notification configuration");
+    let moto = &emulators::moto().endpoint;
+    let server = Server::start_with(&[
+        ("LABELSYNC_ALLOW_PRIVATE_ENDPOINTS", "true"),
+        ("LABELSYNC_EVENTS_QUEUE_URL", &url),
+        ("AWS_ENDPOINT_URL_SQS", moto),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ]);
+    let project = server.project().await;
+    let mut fields = s3_fields(&bucket);
+    common::merge(
+        &mut fields,
+        json!({"project": project, "prefix": "images", "use_blob_urls": true}),
+    );
+    let (status, storage) = server.post_json("/api/storages/s3", fields).await;
+    assert_eq!(status, 201, "{storage}");
+
+    client
+        .put_object()
+        .bucket(&bucket)
+        .key("images/after.png")
+        .body(ByteStream::from_static(b"png"))
+        .send()
+        .await
+        .expect("put");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while server.tasks(project).await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no task from the notification"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let tasks = server.tasks(project).await;
+    assert_eq!(tasks.len(), 1);
+    use base64::Engine;
+    let image = tasks[0]["data"]["image"].as_str().unwrap_or_default();
+    let encoded = image.split("fileuri=").nth(1).unwrap_or_default();
+    let uri = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .expect("a base64 fileuri");
+    let expected = format!("s3://{bucket}/images/after.png");
+    assert_eq!(String::from_utf8_lossy(&uri), expected);
+
+    let synced = server
+        .sync(&format!("/api/storages/s3/{}", storage["id"]))
+        .await;
+    common::assert_synced(&synced, "completed", 1);
+    assert_eq!(synced["meta"]["tasks_existed"], 1, "{synced}");
+}

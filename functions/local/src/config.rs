@@ -16,6 +16,8 @@ pub struct LocalConfig {
     pub api_token: Option<String>,
     /// `LABELSYNC_INGEST_WORKERS`: ingest messages handled at once.
     pub ingest_workers: usize,
+    /// `LABELSYNC_EVENTS_QUEUE_URL`: an SQS queue of S3 object notifications to turn into tasks.
+    pub events_queue_url: Option<String>,
     pub settings: Settings,
 }
 
@@ -36,6 +38,10 @@ pub const LOCAL_HELP: &[(&str, &str)] = &[
     (
         "LABELSYNC_INGEST_WORKERS",
         "ingest messages handled at the same time (default 4)",
+    ),
+    (
+        "LABELSYNC_EVENTS_QUEUE_URL",
+        "an SQS queue receiving a bucket's object notifications: new objects become tasks without a sync (the SQS endpoint, region and credentials come from the usual AWS_* variables; default: none)",
     ),
     ("RUST_LOG", "log filter (default info)"),
 ];
@@ -61,6 +67,7 @@ impl LocalConfig {
                 .var("LABELSYNC_INGEST_WORKERS")
                 .map_or(Ok(4), |v| parse_number("LABELSYNC_INGEST_WORKERS", &v))?
                 .max(1),
+            events_queue_url: env.var("LABELSYNC_EVENTS_QUEUE_URL"),
             settings: Settings::from_env(env, &cwd)?,
         })
     }

@@ -15,6 +15,7 @@ use labelsync::export::drain_outbox;
 use labelsync::queue::QueueName;
 use labelsync::queue::embedded::EmbeddedQueue;
 use labelsync::state::embedded::EmbeddedState;
+use labelsync::triggers::sqs_events::consume_events_queue;
 
 pub use config::LocalConfig;
 
@@ -91,6 +92,11 @@ pub async fn start(config: LocalConfig, layer: Option<BackendLayer>) -> Result<R
     }
     let mut workers = start_workers(&ctx, &config);
     workers.push(tokio::spawn(relay_outbox(ctx.clone(), wake)));
+    if let Some(url) = config.events_queue_url.clone() {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let client = aws_sdk_sqs::Client::new(&sdk);
+        workers.push(tokio::spawn(consume_events_queue(ctx.clone(), client, url)));
+    }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let service = app(ctx, ApiToken(token.into()));

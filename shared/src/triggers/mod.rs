@@ -8,6 +8,9 @@
 //! event for an object deleted since makes no task in Files mode (the object is looked up
 //! first) and reads nothing in Tasks mode (the read finds no object).
 
+#[cfg(feature = "aws")]
+pub mod sqs_events;
+
 use serde_json::Value;
 
 use crate::context::Context;

@@ -1,0 +1,64 @@
+//! A queue of object notifications consumed by a long-running process (the local one): S3
+//! sends a bucket's notifications to an SQS queue the operator names, and every message is
+//! handled as `sync-trigger` handles it on Lambda.
+
+use std::time::Duration;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::Message;
+
+use super::handle_notification;
+use crate::context::Context;
+use crate::jobs::Fate;
+
+/// Receives from `url` until the task running it is aborted. A message is deleted once it was
+/// handled, or when no delivery could succeed (not JSON); otherwise it comes back after its
+/// visibility timeout, and the queue's redrive policy bounds its tries.
+pub async fn consume_events_queue(ctx: Context, client: Client, url: String) {
+    loop {
+        let received = client
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(20)
+            .send()
+            .await;
+        match received {
+            Ok(output) => {
+                for message in output.messages.unwrap_or_default() {
+                    handle(&ctx, &client, &url, message).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(queue = %url, error = %e, "receiving object events failed; retrying in 5 s");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    }
+}
+
+async fn handle(ctx: &Context, client: &Client, url: &str, message: Message) {
+    let body = message.body.unwrap_or_default();
+    let done = match handle_notification(ctx, &body).await {
+        Ok(outcome) => {
+            tracing::info!(?outcome, "object events handled");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "an object notification failed");
+            e.fate() == Fate::Drop
+        }
+    };
+    let Some(receipt) = message.receipt_handle.filter(|_| done) else {
+        return;
+    };
+    if let Err(e) = client
+        .delete_message()
+        .queue_url(url)
+        .receipt_handle(receipt)
+        .send()
+        .await
+    {
+        tracing::warn!(error = %e, "a handled object notification could not be deleted; it will come again");
+    }
+}
