@@ -3,7 +3,7 @@
 terraform validate cannot run here (the AWS provider comes from a registry this machine does
 not reach), so this compares what both deployments must agree on: the functions, their memory
 and timeouts, which queue each consumes with which batch size and partial-failure reporting,
-the queues' visibility timeouts, and the HTTP routes. Exits 1 with every difference listed.
+the queues' visibility timeouts, the HTTP routes and the schedules. Exits 1 with every difference listed.
 """
 import glob
 import sys
@@ -55,7 +55,12 @@ def sam_view(template):
         for name, r in resources.items()
         if r["Type"] == "AWS::SQS::Queue" and "VisibilityTimeout" in r["Properties"]
     }
-    return functions, routes, consumers, visibility
+    schedules = sorted(
+        r["Properties"]["ScheduleExpression"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]
+    )
+    return functions, routes, consumers, visibility, schedules
 
 
 def terraform_view(local):
@@ -67,7 +72,8 @@ def terraform_view(local):
             consumers[name] = (unquote(f["consumes"]), f["batch"], True)
     routes = {unquote(k): unquote(v) for k, v in local["routes"].items()}
     visibility = {unquote(k): v["visibility_timeout"] for k, v in local["queues"].items()}
-    return functions, routes, consumers, visibility
+    schedules = sorted(unquote(v) for k, v in local.items() if k == "schedule")
+    return functions, routes, consumers, visibility, schedules
 
 
 def main():
@@ -75,7 +81,7 @@ def main():
     tf = terraform_view(terraform("infra/terraform"))
     problems = [
         f"{what}: SAM has {s!r}, Terraform has {t!r}"
-        for what, s, t in zip(["functions", "routes", "queue consumers", "visibility timeouts"], sam, tf)
+        for what, s, t in zip(["functions", "routes", "queue consumers", "visibility timeouts", "schedules"], sam, tf)
         if s != t
     ]
     if "ReportBatchItemFailures" not in open("infra/terraform/functions.tf").read():

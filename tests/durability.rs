@@ -118,6 +118,7 @@ async fn every_message_handled_twice_creates_every_task_once_and_counts_once() {
             .unwrap(),
             links: labelsync::model::LinkScope::Location,
             location: None,
+            schedule: Default::default(),
         })
         .await
         .unwrap();

@@ -311,6 +311,7 @@ async fn s3_storage_with(
             settings,
             links: labelsync::model::LinkScope::Location,
             location,
+            schedule: Default::default(),
         })
         .await
         .unwrap();
@@ -392,6 +393,7 @@ async fn a_batch_half_of_which_fails_redelivers_only_the_failed_half() {
             settings: broken_settings,
             links: labelsync::model::LinkScope::Location,
             location: None,
+            schedule: Default::default(),
         })
         .await
         .unwrap();
@@ -707,4 +709,60 @@ async fn object_events_become_tasks_without_listing_and_a_sync_after_them_adds_n
     );
     assert_eq!(synced.meta.get("tasks_existed"), Some(&json!(2)));
     assert_eq!(task_keys(&aws, project).await.len(), 3);
+}
+
+/// Eight scheduler passes at once start exactly one sync of the due storage, none of the
+/// storage that is syncing already nor of the one without a schedule, and a pass right after
+/// starts nothing (the next sync is an interval away).
+async fn scheduler_starts_each_due_sync_once(aws: &Aws) {
+    let bucket = bucket_with(aws, 3).await;
+    let mut storages = Vec::new();
+    for _ in 0..3 {
+        storages.push(s3_storage(aws, &bucket).await.1);
+    }
+    let state = &aws.ctx.state;
+    let every = |minutes: Option<u32>| {
+        move |s: &mut labelsync::model::StorageRecord| {
+            s.schedule = labelsync::model::SyncSchedule::every(minutes)
+        }
+    };
+    state
+        .update_storage(storages[0].id, &every(Some(5)))
+        .await
+        .unwrap();
+    state
+        .update_storage(storages[1].id, &every(Some(5)))
+        .await
+        .unwrap();
+    start_sync(&aws.ctx, &storages[1])
+        .await
+        .expect("a running sync");
+    let passes = (0..8).map(|_| labelsync::triggers::schedule::start_due_syncs(&aws.ctx));
+    let started: Vec<u64> = futures::future::join_all(passes)
+        .await
+        .into_iter()
+        .flat_map(|pass| pass.expect("a scheduler pass"))
+        .collect();
+    assert_eq!(
+        started,
+        [storages[0].id],
+        "one sync, of the idle due storage"
+    );
+    let again = labelsync::triggers::schedule::start_due_syncs(&aws.ctx)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    let first = state.get_storage(storages[0].id).await.unwrap().unwrap();
+    assert_eq!(first.status, SyncStatus::Queued);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_starts_each_due_sync_once_in_dynamodb() {
+    scheduler_starts_each_due_sync_once(&aws().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_starts_each_due_sync_once_in_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    scheduler_starts_each_due_sync_once(&aws_with(Some(dir.path()), SMALL).await).await;
 }

@@ -54,7 +54,7 @@ data "aws_iam_policy_document" "events_queue" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.object_events.arn]
+      values   = [aws_cloudwatch_event_rule.object_events.arn, aws_cloudwatch_event_rule.schedule.arn]
     }
   }
 }
@@ -76,5 +76,20 @@ resource "aws_cloudwatch_event_rule" "object_events" {
 
 resource "aws_cloudwatch_event_target" "object_events" {
   rule = aws_cloudwatch_event_rule.object_events.name
+  arn  = aws_sqs_queue.work["events"].arn
+}
+
+# Once a minute sync-trigger starts the scheduled syncs that are due (sync_interval_minutes).
+locals {
+  schedule = "rate(1 minute)"
+}
+
+resource "aws_cloudwatch_event_rule" "schedule" {
+  name                = "${var.name}-schedule"
+  schedule_expression = local.schedule
+}
+
+resource "aws_cloudwatch_event_target" "schedule" {
+  rule = aws_cloudwatch_event_rule.schedule.name
   arn  = aws_sqs_queue.work["events"].arn
 }

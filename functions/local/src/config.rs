@@ -18,6 +18,8 @@ pub struct LocalConfig {
     pub ingest_workers: usize,
     /// `LABELSYNC_EVENTS_QUEUE_URL`: an SQS queue of S3 object notifications to turn into tasks.
     pub events_queue_url: Option<String>,
+    /// `LABELSYNC_SCHEDULE_TICK_SECS`: how often scheduled syncs are looked for.
+    pub schedule_tick: std::time::Duration,
     pub settings: Settings,
 }
 
@@ -42,6 +44,10 @@ pub const LOCAL_HELP: &[(&str, &str)] = &[
     (
         "LABELSYNC_EVENTS_QUEUE_URL",
         "an SQS queue receiving a bucket's object notifications: new objects become tasks without a sync (the SQS endpoint, region and credentials come from the usual AWS_* variables; default: none)",
+    ),
+    (
+        "LABELSYNC_SCHEDULE_TICK_SECS",
+        "how often the process starts the scheduled syncs that are due (default 30)",
     ),
     ("RUST_LOG", "log filter (default info)"),
 ];
@@ -68,6 +74,11 @@ impl LocalConfig {
                 .map_or(Ok(4), |v| parse_number("LABELSYNC_INGEST_WORKERS", &v))?
                 .max(1),
             events_queue_url: env.var("LABELSYNC_EVENTS_QUEUE_URL"),
+            schedule_tick: std::time::Duration::from_secs(
+                env.var("LABELSYNC_SCHEDULE_TICK_SECS")
+                    .map_or(Ok(30), |v| parse_number("LABELSYNC_SCHEDULE_TICK_SECS", &v))?
+                    .max(1) as u64,
+            ),
             settings: Settings::from_env(env, &cwd)?,
         })
     }

@@ -15,6 +15,7 @@ use labelsync::export::drain_outbox;
 use labelsync::queue::QueueName;
 use labelsync::queue::embedded::EmbeddedQueue;
 use labelsync::state::embedded::EmbeddedState;
+use labelsync::triggers::schedule::start_due_syncs;
 use labelsync::triggers::sqs_events::consume_events_queue;
 
 pub use config::LocalConfig;
@@ -92,6 +93,10 @@ pub async fn start(config: LocalConfig, layer: Option<BackendLayer>) -> Result<R
     }
     let mut workers = start_workers(&ctx, &config);
     workers.push(tokio::spawn(relay_outbox(ctx.clone(), wake)));
+    workers.push(tokio::spawn(run_schedules(
+        ctx.clone(),
+        config.schedule_tick,
+    )));
     if let Some(url) = config.events_queue_url.clone() {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let client = aws_sdk_sqs::Client::new(&sdk);
@@ -141,6 +146,16 @@ async fn relay_outbox(ctx: Context, wake: Arc<tokio::sync::Notify>) {
             tracing::warn!(error = %e, "the outbox relay failed; trying again");
         }
         let _ = tokio::time::timeout(Duration::from_secs(1), wake.notified()).await;
+    }
+}
+
+/// Starts the scheduled syncs that are due, every `tick`.
+async fn run_schedules(ctx: Context, tick: Duration) {
+    loop {
+        tokio::time::sleep(tick).await;
+        if let Err(e) = start_due_syncs(&ctx).await {
+            tracing::warn!(error = %e, "starting scheduled syncs failed; trying again");
+        }
     }
 }
 

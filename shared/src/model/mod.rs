@@ -15,7 +15,7 @@ pub use event::{ObjectChange, ObjectEvent};
 pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, SyncJob};
 pub use project::{NewProject, Project};
 pub use secret::Secret;
-pub use storage::{LinkScope, NewStorage, StorageRecord, StorageRole, SyncStatus};
+pub use storage::{LinkScope, NewStorage, StorageRecord, StorageRole, SyncSchedule, SyncStatus};
 pub use task::{CreateOutcome, NewTask, Task, TaskSource, iso_time};
 pub use token::{ApiTokenRecord, NewApiToken, TokenId};
 

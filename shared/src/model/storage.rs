@@ -24,6 +24,40 @@ pub enum LinkScope {
     Location,
 }
 
+/// A source storage's sync schedule (labelsync's own; Label Studio has none).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncSchedule {
+    /// Minutes between syncs; `None`: off.
+    pub every_minutes: Option<u32>,
+    /// When the next sync is due (`None`: at once).
+    pub next_at: Option<DateTime<Utc>>,
+    /// The scheduler pass that last claimed a due sync, so that of many passes at once only
+    /// one starts it.
+    pub claim: Option<String>,
+}
+
+impl SyncSchedule {
+    /// Every `minutes` (`None`: off), the first sync due at once.
+    pub fn every(minutes: Option<u32>) -> Self {
+        SyncSchedule {
+            every_minutes: minutes,
+            ..SyncSchedule::default()
+        }
+    }
+
+    /// Whether a sync is due at `now`.
+    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.every_minutes.is_some() && self.next_at.is_none_or(|at| at <= now)
+    }
+
+    /// Claims the sync due at `now` for `claim`: the next one moves an interval on.
+    pub fn claim(&mut self, now: DateTime<Utc>, claim: &str) {
+        let minutes = i64::from(self.every_minutes.unwrap_or(0));
+        self.next_at = Some(now + chrono::Duration::minutes(minutes));
+        self.claim = Some(claim.to_owned());
+    }
+}
+
 /// Label Studio's storage status values, spelled as its API spells them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,6 +106,8 @@ pub struct StorageRecord {
     /// indexed so object events find the storages they concern.
     #[serde(default)]
     pub location: Option<String>,
+    #[serde(default)]
+    pub schedule: SyncSchedule,
 }
 
 impl StorageRecord {
@@ -107,6 +143,7 @@ pub struct NewStorage {
     pub settings: Map<String, Value>,
     pub links: LinkScope,
     pub location: Option<String>,
+    pub schedule: SyncSchedule,
 }
 
 impl NewStorage {
@@ -130,6 +167,7 @@ impl NewStorage {
             settings: self.settings,
             links: self.links,
             location: self.location,
+            schedule: self.schedule,
         }
     }
 }
@@ -162,6 +200,7 @@ mod tests {
                     settings: Map::new(),
                     links: LinkScope::Storage,
                     location: None,
+                    schedule: SyncSchedule::default(),
                 }
                 .into_record(1, chrono::Utc::now()),
             )

@@ -12,8 +12,8 @@ use serde_json::{Map, json};
 use super::{StateError, StateStore};
 use crate::model::{
     AnnotationPatch, BatchId, BatchOutcome, JobKind, JobStatus, LinkScope, NewAnnotation,
-    NewApiToken, NewProject, NewStorage, NewTask, Project, StorageRecord, StorageRole, SyncStatus,
-    TaskSource,
+    NewApiToken, NewProject, NewStorage, NewTask, Project, StorageRecord, StorageRole,
+    SyncSchedule, SyncStatus, TaskSource,
 };
 
 /// An id no check ever creates.
@@ -25,6 +25,7 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     storages(&*store).await;
     delete_storage_keeps_links(&*store).await;
     storages_are_found_by_location(&*store).await;
+    scheduled_storages_are_indexed(&*store).await;
     create_tasks_dedupes_sources(&*store).await;
     create_tasks_tells_redelivery(&*store).await;
     create_tasks_with_annotations(&*store).await;
@@ -62,6 +63,7 @@ async fn new_storage(store: &dyn StateStore, project: u64, role: StorageRole) ->
         settings,
         links: LinkScope::Location,
         location: None,
+        schedule: Default::default(),
     };
     store.create_storage(new).await.expect("create_storage")
 }
@@ -1101,4 +1103,38 @@ pub async fn storages_are_found_by_location(store: &dyn StateStore) {
 /// A text no other run of the suite on the same store uses (ids only grow).
 async fn uuid_like(store: &dyn StateStore) -> u64 {
     new_project(store, "unique", 1).await.id
+}
+
+/// Source storages with a schedule are listed; without one, or target storages, are not; a
+/// schedule turned off, or a deleted storage, leaves the list.
+pub async fn scheduled_storages_are_indexed(store: &dyn StateStore) {
+    let project = new_project(store, "scheduled", 1).await;
+    let mut ids = Vec::new();
+    for (role, minutes) in [
+        (StorageRole::Import, Some(5)),
+        (StorageRole::Import, None),
+        (StorageRole::Export, Some(5)),
+        (StorageRole::Import, Some(60)),
+    ] {
+        let storage = new_storage(store, project.id, role).await;
+        let set = move |s: &mut StorageRecord| s.schedule = SyncSchedule::every(minutes);
+        store
+            .update_storage(storage.id, &set)
+            .await
+            .expect("update");
+        ids.push(storage.id);
+    }
+    let ours = |list: Vec<StorageRecord>| -> Vec<u64> {
+        list.iter()
+            .map(|s| s.id)
+            .filter(|id| ids.contains(id))
+            .collect()
+    };
+    let scheduled = ours(store.scheduled_storages().await.expect("scheduled"));
+    assert_eq!(scheduled, [ids[0], ids[3]]);
+
+    let off = |s: &mut StorageRecord| s.schedule = SyncSchedule::every(None);
+    store.update_storage(ids[0], &off).await.expect("update");
+    store.delete_storage(ids[3]).await.expect("delete");
+    assert!(ours(store.scheduled_storages().await.expect("scheduled")).is_empty());
 }

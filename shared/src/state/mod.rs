@@ -69,6 +69,8 @@ pub trait StateStore: Send + Sync {
         project: ProjectId,
         role: StorageRole,
     ) -> StateResult<Vec<StorageRecord>>;
+    /// The source storages with a sync schedule, in id order (any project).
+    async fn scheduled_storages(&self) -> StateResult<Vec<StorageRecord>>;
     /// The source storages whose `location` is `location`, in id order (any project).
     async fn storages_at(&self, location: &str) -> StateResult<Vec<StorageRecord>>;
     /// Reads, applies `update` and writes back atomically; `None` if the storage is gone.

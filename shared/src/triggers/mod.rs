@@ -4,10 +4,14 @@
 //! by location, not by a scan; a created object is ingested as a sync would ingest it, with the
 //! same dedupe, so an event delivered twice, and a full sync after it, create nothing twice.
 //!
+//! A schedule's tick (EventBridge's `Scheduled Event`) starts the syncs that are due
+//! ([`schedule`]).
+//!
 //! Removed objects keep their tasks (Label Studio's behaviour). Out of order, a "created"
 //! event for an object deleted since makes no task in Files mode (the object is looked up
 //! first) and reads nothing in Tasks mode (the read finds no object).
 
+pub mod schedule;
 #[cfg(feature = "aws")]
 pub mod sqs_events;
 
@@ -15,7 +19,7 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::jobs::{HandlerError, describe};
-use crate::model::{BatchOutcome, ObjectChange, ObjectEvent};
+use crate::model::{BatchOutcome, ObjectChange, ObjectEvent, StorageId};
 use crate::sync::ingest::ingest_one_object;
 
 /// What one notification did.
@@ -30,6 +34,8 @@ pub struct TriggerOutcome {
     pub kept: u64,
     /// Errors of single objects (a file that is not valid JSON, say), as a sync reports them.
     pub errors: Vec<String>,
+    /// Storages whose scheduled sync this notification (a schedule's tick) started.
+    pub scheduled: Vec<StorageId>,
 }
 
 /// Handles one notification body. A failure to reach a storage or the state store fails the
@@ -40,6 +46,10 @@ pub async fn handle_notification(
 ) -> Result<TriggerOutcome, HandlerError> {
     let body: Value = serde_json::from_str(body)?;
     let mut outcome = TriggerOutcome::default();
+    if is_schedule_tick(&body) {
+        outcome.scheduled = schedule::start_due_syncs(ctx).await?;
+        return Ok(outcome);
+    }
     for event in crate::connectors::all()
         .iter()
         .flat_map(|connector| connector.object_events(&body))
@@ -48,6 +58,12 @@ pub async fn handle_notification(
         handle_event(ctx, &event, &mut outcome).await?;
     }
     Ok(outcome)
+}
+
+/// EventBridge's message on a schedule (the stack's rule sends one a minute).
+fn is_schedule_tick(body: &Value) -> bool {
+    body.get("source").and_then(Value::as_str) == Some("aws.events")
+        && body.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
 }
 
 async fn handle_event(

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::json::storage_json;
 use super::request::{
     SecretRule, SettingsChange, checked_storage, link_scope, optional_text, required_project,
-    synchronizable,
+    sync_interval, synchronizable,
 };
 use crate::api::access::Caller;
 use crate::api::body::object_body;
@@ -20,7 +20,7 @@ use crate::connectors::{self, Connector, Storage};
 use crate::context::Context;
 use crate::jobs::fail_if_stale;
 use crate::jobs::start::start_sync;
-use crate::model::{NewStorage, StorageRecord, StorageRole};
+use crate::model::{NewStorage, StorageRecord, StorageRole, SyncSchedule};
 
 #[derive(Deserialize)]
 pub struct ProjectQuery {
@@ -126,6 +126,7 @@ pub async fn create(
         rule: SecretRule::AbsentKeeps,
     };
     let bound = checked_storage(&ctx, &caller, &change).await?;
+    let is_source = role == StorageRole::Import;
     let new = NewStorage {
         role,
         storage_type: slug,
@@ -136,6 +137,7 @@ pub async fn create(
         settings: bound.settings(),
         links: link_scope(&body),
         location: location(role, bound.as_ref()),
+        schedule: SyncSchedule::every(sync_interval(&body)?.flatten().filter(|_| is_source)),
     };
     let mut record = ctx.state.create_storage(new).await?;
     if role == StorageRole::Export && ctx.settings.sync_on_target_storage_creation {
@@ -193,6 +195,7 @@ pub async fn update(
         optional_text(&body, "description"),
         synchronizable(&body),
     );
+    let interval = sync_interval(&body)?.filter(|_| role == StorageRole::Import);
     let apply = |s: &mut StorageRecord| {
         s.settings = settings.clone();
         s.location = location.clone();
@@ -204,6 +207,11 @@ pub async fn update(
         }
         if let Some(flag) = sync_flag {
             s.synchronizable = flag;
+        }
+        if let Some(every) = interval
+            && s.schedule.every_minutes != every
+        {
+            s.schedule = SyncSchedule::every(every);
         }
     };
     let updated = ctx

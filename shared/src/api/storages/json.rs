@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::connectors::Connector;
 use crate::context::Context;
-use crate::model::{JobStatus, StorageRecord, iso_time};
+use crate::model::{JobStatus, StorageRecord, StorageRole, iso_time};
 
 /// The storage's JSON; `running_job` fills live counters while a sync runs.
 pub async fn storage_json(ctx: &Context, ty: &dyn Connector, record: &StorageRecord) -> Value {
@@ -38,6 +38,12 @@ pub async fn storage_json(ctx: &Context, ty: &dyn Connector, record: &StorageRec
         );
     }
     out.insert("project".into(), json!(record.project));
+    if record.role == StorageRole::Import {
+        out.insert(
+            "sync_interval_minutes".into(),
+            json!(record.schedule.every_minutes),
+        );
+    }
     if record.status.is_active() {
         add_progress(ctx, record, &mut out).await;
     }

@@ -136,6 +136,33 @@ pub fn synchronizable(body: &Map<String, Value>) -> Option<bool> {
     crate::api::body::flag(body, "synchronizable")
 }
 
+/// The longest schedule interval: 30 days.
+const MAX_INTERVAL_MINUTES: u64 = 43_200;
+
+/// `sync_interval_minutes` (labelsync's own field, source storages): minutes between
+/// scheduled syncs, `null` or `0` for none. `None` when the body does not name it.
+pub fn sync_interval(body: &Map<String, Value>) -> ApiResult<Option<Option<u32>>> {
+    let Some(value) = body.get("sync_interval_minutes") else {
+        return Ok(None);
+    };
+    match value {
+        Value::Null => Ok(Some(None)),
+        Value::Number(n) => match n.as_u64() {
+            Some(0) => Ok(Some(None)),
+            Some(minutes @ 1..=MAX_INTERVAL_MINUTES) => Ok(Some(Some(minutes as u32))),
+            _ => Err(bad_interval()),
+        },
+        _ => Err(bad_interval()),
+    }
+}
+
+fn bad_interval() -> ApiError {
+    ApiError::validation(
+        "sync_interval_minutes",
+        "Enter a whole number of minutes from 1 to 43200, or null for no schedule.",
+    )
+}
+
 /// `fresh_import` (create only, not stored as a setting): `true` gives the storage links of its
 /// own, so its sync imports every object again although tasks of the same location exist (from
 /// a deleted storage, or another storage on it); by default it shares them and imports nothing

@@ -89,6 +89,9 @@ impl StateStore for DynamoState {
     async fn delete_storage(&self, id: StorageId) -> StateResult<bool> {
         records::delete_storage(&self.table, id).await
     }
+    async fn scheduled_storages(&self) -> StateResult<Vec<StorageRecord>> {
+        records::scheduled_storages(&self.table).await
+    }
     async fn storages_at(&self, location: &str) -> StateResult<Vec<StorageRecord>> {
         records::storages_at(&self.table, location).await
     }

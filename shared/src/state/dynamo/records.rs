@@ -69,17 +69,37 @@ fn location_entry(record: &StorageRecord) -> Option<(String, String)> {
     (record.role == StorageRole::Import).then(|| (location_index(location), padded(record.id)))
 }
 
-/// Moves a storage's location index entry (a crash in between leaves a stale entry, which
-/// [`storages_at`] skips, or none, which the next update writes).
+/// The partition of the scheduled storages' index entries.
+const SCHEDULED: &str = "SCHEDULED";
+
+/// The schedule index entry of a scheduled source storage.
+fn schedule_entry(record: &StorageRecord) -> Option<(String, String)> {
+    (record.role == StorageRole::Import && record.schedule.every_minutes.is_some())
+        .then(|| (SCHEDULED.to_owned(), padded(record.id)))
+}
+
+/// Moves a storage's index entries by location and schedule (a crash in between leaves a
+/// stale entry, which the readers skip, or none, which the next update writes).
 async fn relocate(
     table: &Table,
     before: Option<&StorageRecord>,
     after: Option<&StorageRecord>,
 ) -> StateResult<()> {
-    let (old, new) = (
+    let locations = (
         before.and_then(location_entry),
         after.and_then(location_entry),
     );
+    move_entry(table, locations).await?;
+    let schedules = (
+        before.and_then(schedule_entry),
+        after.and_then(schedule_entry),
+    );
+    move_entry(table, schedules).await
+}
+
+type Entry = Option<(String, String)>;
+
+async fn move_entry(table: &Table, (old, new): (Entry, Entry)) -> StateResult<()> {
     if old == new {
         return Ok(());
     }
@@ -90,6 +110,23 @@ async fn relocate(
         table.put(key(&pk, &sk), "update_storage").await?;
     }
     Ok(())
+}
+
+pub async fn scheduled_storages(table: &Table) -> StateResult<Vec<StorageRecord>> {
+    let indexed: Vec<StorageRecord> = table
+        .indexed_docs(
+            SCHEDULED,
+            "STORAGE",
+            None,
+            usize::MAX,
+            "storage",
+            "scheduled_storages",
+        )
+        .await?;
+    Ok(indexed
+        .into_iter()
+        .filter(|s| schedule_entry(s).is_some())
+        .collect())
 }
 
 pub async fn storages_at(table: &Table, location: &str) -> StateResult<Vec<StorageRecord>> {

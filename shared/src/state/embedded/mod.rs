@@ -161,6 +161,10 @@ impl StateStore for EmbeddedState {
             .await
     }
 
+    async fn scheduled_storages(&self) -> StateResult<Vec<StorageRecord>> {
+        self.run("scheduled_storages", storages::scheduled).await
+    }
+
     async fn storages_at(&self, location: &str) -> StateResult<Vec<StorageRecord>> {
         let location = location.to_owned();
         self.run("storages_at", move |db| {

@@ -1,10 +1,10 @@
 //! Storages: a record table and the (project, role, id) index.
 
-use redb::{Database, Table, WriteTransaction};
+use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::tables::{
-    During, IdKind, RecordTable, STORAGES, STORAGES_BY_LOCATION, STORAGES_BY_PROJECT, allocate_id,
-    get_record, put_record, read, role_code, write,
+    During, IdKind, RecordTable, STORAGES, STORAGES_BY_LOCATION, STORAGES_BY_PROJECT,
+    STORAGES_SCHEDULED, allocate_id, get_record, put_record, read, role_code, write,
 };
 use crate::model::{NewStorage, ProjectId, StorageId, StorageRecord, StorageRole, now};
 use crate::state::StateResult;
@@ -32,13 +32,28 @@ pub(super) fn create(db: &Database, new: NewStorage) -> StateResult<StorageRecor
     })
 }
 
-/// Moves a storage's location index entry from `before` to `after` (either may be absent).
+/// Moves a storage's index entries by location and schedule from `before` to `after` (either
+/// may be absent).
 fn locate(
     txn: &WriteTransaction,
     before: Option<&StorageRecord>,
     after: Option<&StorageRecord>,
     operation: &'static str,
 ) -> StateResult<()> {
+    let scheduled = |r: Option<&StorageRecord>| {
+        r.filter(|r| r.role == StorageRole::Import && r.schedule.every_minutes.is_some())
+            .map(|r| r.id)
+    };
+    let (was, is) = (scheduled(before), scheduled(after));
+    if was != is {
+        let mut index = txn.open_table(STORAGES_SCHEDULED).during(operation)?;
+        if let Some(id) = was {
+            index.remove(id).during(operation)?;
+        }
+        if let Some(id) = is {
+            index.insert(id, ()).during(operation)?;
+        }
+    }
     let entry = |r: Option<&StorageRecord>| {
         r.filter(|r| r.role == StorageRole::Import)
             .and_then(|r| Some((r.location.clone()?, r.id)))
@@ -57,6 +72,22 @@ fn locate(
             .during(operation)?;
     }
     Ok(())
+}
+
+pub(super) fn scheduled(db: &Database) -> StateResult<Vec<StorageRecord>> {
+    const OP: &str = "scheduled_storages";
+    read(db, OP, |txn| {
+        let index = txn.open_table(STORAGES_SCHEDULED).during(OP)?;
+        let records = txn.open_table(STORAGES).during(OP)?;
+        let mut storages = Vec::new();
+        for entry in index.iter().during(OP)? {
+            let (key, _) = entry.during(OP)?;
+            if let Some(record) = get_record(&records, WHAT, OP, key.value())? {
+                storages.push(record);
+            }
+        }
+        Ok(storages)
+    })
 }
 
 pub(super) fn at_location(db: &Database, location: &str) -> StateResult<Vec<StorageRecord>> {

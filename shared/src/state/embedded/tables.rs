@@ -25,6 +25,9 @@ pub(super) const STORAGES_BY_PROJECT: TableDefinition<(u64, u8, u64), ()> =
 pub(super) const STORAGES_BY_LOCATION: TableDefinition<(&str, u64), ()> =
     TableDefinition::new("state_storages_by_location");
 
+pub(super) const STORAGES_SCHEDULED: TableDefinition<u64, ()> =
+    TableDefinition::new("state_storages_scheduled");
+
 pub(super) const TASKS: TableDefinition<u64, &[u8]> = TableDefinition::new("state_tasks");
 /// (project, task id): a project's tasks in id order.
 pub(super) const TASKS_BY_PROJECT: TableDefinition<(u64, u64), ()> =
