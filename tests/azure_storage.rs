@@ -238,3 +238,70 @@ async fn a_service_principal_asks_entra_for_a_storage_token() {
         "{reply}"
     );
 }
+
+/// Event Grid pushing blob events to `/api/object-events` (payloads in Microsoft's documented
+/// shape): the subscription handshake is answered, a call without the secret is refused, and a
+/// created blob under the prefix becomes a task without a sync, once however often it is sent.
+#[tokio::test]
+async fn event_grid_blob_events_become_tasks_without_a_sync() {
+    const SECRET: &str = "events-secret-0123456789";
+    let name = container().await;
+    let store = backend(&name);
+    store.put("images/seed.png", "png".into()).await.unwrap();
+    let server = Server::start_with(&[
+        ("LABELSYNC_AZURE_BLOB_ENDPOINT", endpoint()),
+        ("LABELSYNC_EVENTS_SECRET", SECRET),
+    ]);
+    let project = server.project().await;
+    let body = fields(
+        project,
+        &name,
+        json!({"prefix": "images", "use_blob_urls": true}),
+    );
+    let (status, storage) = server.post_json("/api/storages/azure", body).await;
+    assert_eq!(status, 201, "{storage}");
+    let push = |secret: &str, payload: Value| {
+        server
+            .http
+            .post(server.url(&format!("/api/object-events?secret={secret}")))
+            .json(&payload)
+            .send()
+    };
+
+    let handshake = json!([{"id": "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66", "topic": "/subscriptions/0000",
+        "subject": "", "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
+        "eventTime": "2026-12-01T00:00:00Z", "metadataVersion": "1", "dataVersion": "1",
+        "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6",
+                 "validationUrl": "https://rp-eastus2.eventgrid.azure.net/validate"}}]);
+    let (status, answer) = common::json_of(push(SECRET, handshake).await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        answer,
+        json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"})
+    );
+
+    store.put("images/new cat.png", "png".into()).await.unwrap();
+    let created = json!([{
+        "topic": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/devstoreaccount1",
+        "subject": format!("/blobServices/default/containers/{name}/blobs/images/new cat.png"),
+        "eventType": "Microsoft.Storage.BlobCreated", "eventTime": "2026-12-01T00:00:00Z",
+        "id": "831e1650-001e-001b-66ab-eeb76e069631", "dataVersion": "", "metadataVersion": "1",
+        "data": {"api": "PutBlob", "contentType": "image/png", "contentLength": 3,
+                 "blobType": "BlockBlob", "sequencer": "00000000000004420000000000028963",
+                 "url": format!("{}/{name}/images/new%20cat.png", endpoint())}}]);
+    let refused = push("wrong-secret-0123456789", created.clone())
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(
+        server.tasks(project).await.is_empty(),
+        "a refused push made a task"
+    );
+    for _ in 0..2 {
+        let (status, outcome) = common::json_of(push(SECRET, created.clone()).await.unwrap()).await;
+        assert_eq!(status, 200, "{outcome}");
+    }
+    let tasks = server.tasks(project).await;
+    assert_eq!(tasks.len(), 1, "one task, however often the event comes");
+    assert_eq!(tasks[0]["storage_filename"], "images/new cat.png");
+}

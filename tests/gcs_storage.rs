@@ -262,3 +262,57 @@ async fn workload_identity_federation_exchanges_an_aws_identity() {
         "jpeg bytes of a"
     );
 }
+
+/// A Pub/Sub push subscription delivering GCS notifications to `/api/object-events` (Google's
+/// documented attributes): `OBJECT_FINALIZE` under the prefix becomes a task without a sync;
+/// a delete keeps it; without the events secret the endpoint does not exist.
+#[tokio::test]
+async fn pub_sub_pushed_notifications_become_tasks_without_a_sync() {
+    const SECRET: &str = "events-secret-0123456789";
+    let name = bucket().await;
+    let store = backend(&name);
+    store.put("images/seed.png", "png".into()).await.unwrap();
+    let server = Server::start_with(&[
+        ("STORAGE_EMULATOR_HOST", endpoint()),
+        ("LABELSYNC_EVENTS_SECRET", SECRET),
+    ]);
+    let project = server.project().await;
+    let body = json!({"project": project, "bucket": name, "prefix": "images", "use_blob_urls": true,
+                      "google_application_credentials": service_account_json()});
+    let (status, storage) = server.post_json("/api/storages/gcs", body).await;
+    assert_eq!(status, 201, "{storage}");
+    store.put("images/pushed.png", "png".into()).await.unwrap();
+    let message = |event: &str| {
+        json!({"message": {
+                "attributes": {"bucketId": name, "objectId": "images/pushed.png", "eventType": event,
+                    "notificationConfig": format!("projects/_/buckets/{name}/notificationConfigs/1"),
+                    "payloadFormat": "JSON_API_V1", "objectGeneration": "1701000000000000"},
+                "data": "e30=", "messageId": "2070443601311540",
+                "publishTime": "2026-12-01T00:00:00.000Z"},
+               "subscription": "projects/labelsync-tests/subscriptions/labelsync"})
+    };
+    let url = server.url(&format!("/api/object-events?secret={SECRET}"));
+    for event in ["OBJECT_FINALIZE", "OBJECT_DELETE"] {
+        let pushed = server
+            .http
+            .post(&url)
+            .json(&message(event))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pushed.status(), 200);
+    }
+    let tasks = server.tasks(project).await;
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0]["storage_filename"], "images/pushed.png");
+
+    let off = gcs_server();
+    let pushed = off
+        .http
+        .post(off.url("/api/object-events?secret=x"))
+        .json(&message("OBJECT_FINALIZE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 404, "no events secret, no endpoint");
+}

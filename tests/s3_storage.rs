@@ -17,12 +17,7 @@ use labelsync::connectors::s3::backend::S3Backend;
 use serde_json::{Value, json};
 
 async fn s3() -> aws_sdk_s3::Client {
-    let sdk = common_aws::moto_sdk().await;
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    )
+    common_aws::moto_s3(&common_aws::moto_sdk().await)
 }
 
 async fn bucket(client: &aws_sdk_s3::Client, objects: &[(&str, &str)]) -> String {
@@ -232,32 +227,10 @@ async fn the_local_process_turns_s3_notifications_into_tasks_without_a_sync() {
         "arn:aws:sqs:us-east-1:123456789012:{}",
         url.rsplit('/').next().unwrap()
     );
-    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-    let notify = QueueConfiguration::builder()
-        .queue_arn(arn)
-        .events(Event::from("s3:ObjectCreated:*"))
-        .build()
-        .expect("queue configuration");
-    client
-        .put_bucket_notification_configuration()
-        .bucket(&bucket)
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(notify)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("notification configuration");
-    let moto = &emulators::moto().endpoint;
-    let server = Server::start_with(&[
-        ("LABELSYNC_ALLOW_PRIVATE_ENDPOINTS", "true"),
-        ("LABELSYNC_EVENTS_QUEUE_URL", &url),
-        ("AWS_ENDPOINT_URL_SQS", moto),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-    ]);
+    common_aws::notify_queue(&client, &bucket, &arn, &["s3:ObjectCreated:*"]).await;
+    let env = common_aws::events_queue_env(&url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start_with(&env);
     let project = server.project().await;
     let mut fields = s3_fields(&bucket);
     common::merge(
@@ -267,14 +240,7 @@ async fn the_local_process_turns_s3_notifications_into_tasks_without_a_sync() {
     let (status, storage) = server.post_json("/api/storages/s3", fields).await;
     assert_eq!(status, 201, "{storage}");
 
-    client
-        .put_object()
-        .bucket(&bucket)
-        .key("images/after.png")
-        .body(ByteStream::from_static(b"png"))
-        .send()
-        .await
-        .expect("put");
+    common_aws::put_png(&client, &bucket, "images/after.png").await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while server.tasks(project).await.is_empty() {
         assert!(

@@ -72,11 +72,7 @@ async fn aws() -> Aws {
 /// S3 and SQS on moto; the state in DynamoDB on moto, or in an embedded store in `embedded_dir`.
 async fn aws_with(embedded_dir: Option<&std::path::Path>, sizes: Sizes) -> Aws {
     let sdk = common_aws::moto_sdk().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = common_aws::moto_s3(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let table = emulators::unique("state");
     create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
@@ -593,36 +589,13 @@ async fn notify_queue(aws: &Aws, bucket: &str) -> String {
                 .cloned()
         })
         .expect("queue arn");
-    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-    let queue = QueueConfiguration::builder()
-        .queue_arn(arn)
-        .events(Event::from("s3:ObjectCreated:*"))
-        .events(Event::from("s3:ObjectRemoved:*"))
-        .build()
-        .expect("queue configuration");
-    aws.s3
-        .put_bucket_notification_configuration()
-        .bucket(bucket)
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(queue)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("notification configuration");
+    let events = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"];
+    common_aws::notify_queue(&aws.s3, bucket, &arn, &events).await;
     url
 }
 
 async fn put(aws: &Aws, bucket: &str, key: &str) {
-    aws.s3
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from_static(b"png"))
-        .send()
-        .await
-        .expect("put");
+    common_aws::put_png(&aws.s3, bucket, key).await;
 }
 
 /// The source keys of the project's tasks, sorted.

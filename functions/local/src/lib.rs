@@ -55,6 +55,9 @@ pub fn main_entry() -> std::process::ExitCode {
     }
 }
 
+/// Receives from the object-events queue at the same time (each handles up to 10 at once).
+const EVENT_CONSUMERS: usize = 4;
+
 /// Why the process could not start or stopped with an error.
 pub type RunError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -100,7 +103,10 @@ pub async fn start(config: LocalConfig, layer: Option<BackendLayer>) -> Result<R
     if let Some(url) = config.events_queue_url.clone() {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let client = aws_sdk_sqs::Client::new(&sdk);
-        workers.push(tokio::spawn(consume_events_queue(ctx.clone(), client, url)));
+        for _ in 0..EVENT_CONSUMERS {
+            let consumer = consume_events_queue(ctx.clone(), client.clone(), url.clone());
+            workers.push(tokio::spawn(consumer));
+        }
     }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;

@@ -7,6 +7,7 @@ pub mod auth;
 mod body;
 pub mod error;
 mod local_files;
+mod object_events;
 mod projects;
 mod resolve;
 mod storages;
@@ -17,7 +18,7 @@ mod tokens;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::Uri;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 
 use crate::context::Context;
 pub use auth::ApiToken;
@@ -54,7 +55,14 @@ pub fn router(ctx: Context, token: ApiToken) -> Router {
         .merge(media_routes())
         .route("/api/tokens", get(tokens::list).post(tokens::create))
         .route("/api/tokens/{id}", delete(tokens::revoke));
-    guarded(routes, ctx, token)
+    // Providers that push notifications present the operator's events secret, not a token.
+    let pushed = Router::new()
+        .route(
+            "/api/object-events",
+            post(object_events::push).options(object_events::handshake),
+        )
+        .with_state(ctx.clone());
+    guarded(routes, ctx, token).merge(pushed)
 }
 
 /// The media routes alone (`uri-resolve`): storage URIs to redirects or proxy streams, and

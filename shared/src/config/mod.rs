@@ -12,6 +12,7 @@ pub use cloud::OperatorCloud;
 
 use crate::egress::EgressPolicy;
 use crate::ingest::ReadLimits;
+use crate::model::Secret;
 
 /// A setting that could not be used; names the variable and what to change.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,9 @@ pub struct Settings {
     /// single-object file, a JSONL line, an array item) and Parquet file read in Tasks mode;
     /// larger ones are an error naming the file and the limit.
     pub read_limits: ReadLimits,
+    /// `LABELSYNC_EVENTS_SECRET`: what providers that push object notifications over HTTP
+    /// (Event Grid, Pub/Sub) present as `?secret=`; unset, that endpoint is off.
+    pub events_secret: Option<Secret>,
 }
 
 /// Reads variables; a closure in tests, the process environment otherwise.
@@ -208,6 +212,10 @@ pub const SETTINGS_HELP: &[(&str, &str)] = &[
         "largest Parquet file read in Tasks mode; it is read whole (default 67108864)",
     ),
     (
+        "LABELSYNC_EVENTS_SECRET",
+        "the secret (20 characters or more) that Event Grid and Pub/Sub push requests present as ?secret= at /api/object-events (default: unset, the endpoint is off)",
+    ),
+    (
         "LABELSYNC_ALLOW_PRIVATE_ENDPOINTS",
         "let storages reach loopback/private/special addresses: true, or a comma-separated list of addresses and CIDR ranges (default false)",
     ),
@@ -263,7 +271,22 @@ impl Settings {
                 task_bytes: byte_limit(env, "LABELSYNC_MAX_TASK_BYTES", 4)?,
                 parquet_bytes: byte_limit(env, "LABELSYNC_MAX_PARQUET_BYTES", 64)?,
             },
+            events_secret: events_secret(env)?,
         })
+    }
+}
+
+/// `LABELSYNC_EVENTS_SECRET`, long enough not to be guessed.
+fn events_secret(env: &dyn Env) -> Result<Option<Secret>, ConfigError> {
+    const VARIABLE: &str = "LABELSYNC_EVENTS_SECRET";
+    match env.var(VARIABLE) {
+        None => Ok(None),
+        Some(value) if value.len() >= 20 => Ok(Some(Secret::new(value))),
+        Some(_) => Err(ConfigError {
+            variable: VARIABLE.into(),
+            value: "(hidden)".into(),
+            problem: "must be at least 20 characters".into(),
+        }),
     }
 }
 

@@ -49,6 +49,11 @@ pub trait Connector: Send + Sync {
     fn object_events(&self, _body: &Value) -> Vec<ObjectEvent> {
         Vec::new()
     }
+    /// The answer to a notification service's subscription handshake, if `body` is one of
+    /// this type's service (Event Grid's validation event).
+    fn subscription_handshake(&self, _body: &Value) -> Option<Value> {
+        None
+    }
 }
 
 /// One storage's settings, parsed once: everything that depends on them.

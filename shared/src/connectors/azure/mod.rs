@@ -7,6 +7,7 @@
 //! endpoint (Azurite) instead of `<account>.blob.core.windows.net`.
 
 pub mod backend;
+pub mod events;
 mod settings;
 mod storage;
 
@@ -20,7 +21,7 @@ use super::{
     variant_index,
 };
 use crate::config::Settings;
-use crate::model::StorageRole;
+use crate::model::{ObjectEvent, StorageRole};
 use settings::AzureSettings;
 use storage::AzureStorage;
 
@@ -147,5 +148,15 @@ impl Connector for Azure {
             env: env.clone(),
             backend: BackendCell::default(),
         }))
+    }
+
+    /// Event Grid's blob events, at this variant's locations (its URI scheme).
+    fn object_events(&self, body: &Value) -> Vec<ObjectEvent> {
+        events::object_events(body, self.uri_scheme())
+    }
+
+    fn subscription_handshake(&self, body: &Value) -> Option<Value> {
+        let code = events::validation_code(body)?;
+        Some(json!({ "validationResponse": code }))
     }
 }

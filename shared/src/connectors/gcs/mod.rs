@@ -5,6 +5,7 @@
 //! `STORAGE_EMULATOR_HOST` (Google's own variable) points every GCS storage at an emulator.
 
 pub mod backend;
+mod events;
 mod key;
 mod settings;
 mod storage;
@@ -20,7 +21,7 @@ use super::{
     variant_index,
 };
 use crate::config::Settings;
-use crate::model::StorageRole;
+use crate::model::{ObjectEvent, StorageRole};
 use settings::GcsSettings;
 use storage::{GcsStorage, parse_key};
 
@@ -130,6 +131,15 @@ impl Connector for Gcs {
             env: env.clone(),
             backend: BackendCell::default(),
         }))
+    }
+
+    /// Pub/Sub push notifications; read once, by `gcs` (`gcswif` storages share its `gs://`
+    /// locations).
+    fn object_events(&self, body: &Value) -> Vec<ObjectEvent> {
+        if self.federated {
+            return Vec::new();
+        }
+        events::object_events(body)
     }
 }
 
