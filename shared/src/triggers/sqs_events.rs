@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::Message;
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message};
 
 use super::handle_notification;
 use crate::context::Context;
@@ -26,12 +26,16 @@ pub async fn consume_events_queue(ctx: Context, client: Client, url: String) {
             .await;
         match received {
             Ok(output) => {
-                // A receive's messages are handled at once; events are independent.
+                // A receive's messages are handled at once (events are independent), and the
+                // handled ones deleted in one call.
                 let messages = output.messages.unwrap_or_default();
-                let handled = messages
+                let handled = messages.into_iter().map(|message| handle(&ctx, message));
+                let done: Vec<String> = futures::future::join_all(handled)
+                    .await
                     .into_iter()
-                    .map(|message| handle(&ctx, &client, &url, message));
-                futures::future::join_all(handled).await;
+                    .flatten()
+                    .collect();
+                delete(&client, &url, done).await;
             }
             Err(e) => {
                 tracing::warn!(queue = %url, error = %e, "receiving object events failed; retrying in 5 s");
@@ -41,7 +45,8 @@ pub async fn consume_events_queue(ctx: Context, client: Client, url: String) {
     }
 }
 
-async fn handle(ctx: &Context, client: &Client, url: &str, message: Message) {
+/// Handles one message; its receipt if it is done with.
+async fn handle(ctx: &Context, message: Message) -> Option<String> {
     let body = message.body.unwrap_or_default();
     let done = match handle_notification(ctx, &body).await {
         Ok(outcome) => {
@@ -53,16 +58,29 @@ async fn handle(ctx: &Context, client: &Client, url: &str, message: Message) {
             e.fate() == Fate::Drop
         }
     };
-    let Some(receipt) = message.receipt_handle.filter(|_| done) else {
+    message.receipt_handle.filter(|_| done)
+}
+
+/// Deletes handled messages (at most ten: one receive's worth). One that is not deleted comes
+/// again and is handled again, which creates nothing twice.
+async fn delete(client: &Client, url: &str, receipts: Vec<String>) {
+    if receipts.is_empty() {
         return;
-    };
-    if let Err(e) = client
-        .delete_message()
+    }
+    let entries = receipts.into_iter().enumerate().filter_map(|(i, receipt)| {
+        DeleteMessageBatchRequestEntry::builder()
+            .id(i.to_string())
+            .receipt_handle(receipt)
+            .build()
+            .ok()
+    });
+    let sent = client
+        .delete_message_batch()
         .queue_url(url)
-        .receipt_handle(receipt)
+        .set_entries(Some(entries.collect()))
         .send()
-        .await
-    {
-        tracing::warn!(error = %e, "a handled object notification could not be deleted; it will come again");
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "handled object notifications could not be deleted; they will come again");
     }
 }
