@@ -137,6 +137,47 @@ async fn projects_are_created_listed_and_patched() {
     assert_eq!(status, 404);
 }
 
+/// The project list pages as Label Studio's (30 a page, `page_size` to change it) and answers a
+/// page past the end with 404 `Invalid page.`, which the SDK's pager takes as the end; before,
+/// every page held every project and the pager never ended.
+#[tokio::test]
+async fn the_project_list_pages_and_ends() {
+    let server = Server::start();
+    for _ in 0..35 {
+        server.project().await;
+    }
+    let (status, first) = server.get_json("/api/projects?page=1").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            first["count"].as_u64(),
+            first["results"].as_array().map(Vec::len)
+        ),
+        (Some(35), Some(30))
+    );
+    assert!(
+        first["next"].as_str().is_some_and(|n| n.contains("page=2")),
+        "{}",
+        first["next"]
+    );
+    let (_, second) = server.get_json("/api/projects?page=2").await;
+    assert_eq!(second["results"].as_array().map(Vec::len), Some(5));
+    assert_eq!(
+        (
+            second["next"].is_null(),
+            second["results"][0]["id"].as_u64()
+        ),
+        (true, Some(31))
+    );
+    let (status, past) = server.get_json("/api/projects?page=3").await;
+    assert_eq!(
+        (status, past["detail"].as_str()),
+        (404, Some("Invalid page."))
+    );
+    let (_, small) = server.get_json("/api/projects?page=4&page_size=10").await;
+    assert_eq!(small["results"].as_array().map(Vec::len), Some(5));
+}
+
 #[test]
 fn help_lists_every_setting() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_labelsync-test-server"))

@@ -1,7 +1,7 @@
 //! `/api/projects`: enough of Label Studio's project API for storages to have an owner.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
@@ -57,15 +57,51 @@ pub async fn create(
 pub async fn list(
     State(ctx): State<Context>,
     Extension(caller): Extension<Caller>,
+    Query(paging): Query<Paging>,
 ) -> ApiResult<Json<Value>> {
-    let projects = ctx.state.list_projects().await?;
-    let mut results = Vec::with_capacity(projects.len());
-    for project in projects.iter().filter(|p| caller.sees(p.id)) {
+    let visible: Vec<Project> = ctx
+        .state
+        .list_projects()
+        .await?
+        .into_iter()
+        .filter(|p| caller.sees(p.id))
+        .collect();
+    let size = paging
+        .page_size
+        .unwrap_or(PAGE_SIZE)
+        .clamp(1, MAX_PAGE_SIZE);
+    let page = paging.page.unwrap_or(1).max(1);
+    let first = (page - 1).saturating_mul(size);
+    // As Django REST framework: a page past the end is 404, except the first.
+    if page > 1 && first >= visible.len() {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "Invalid page."));
+    }
+    let mut results = Vec::new();
+    for project in visible.iter().skip(first).take(size) {
         results.push(project_json(&ctx, project).await?);
     }
-    Ok(Json(
-        json!({"count": results.len(), "next": null, "previous": null, "results": results}),
-    ))
+    let link = |page: usize| {
+        format!(
+            "{}/api/projects?page={page}&page_size={size}",
+            ctx.settings.hostname
+        )
+    };
+    let next = (first + size < visible.len()).then(|| link(page + 1));
+    let previous = (page > 1).then(|| link(page - 1));
+    Ok(Json(json!({
+        "count": visible.len(), "next": next, "previous": previous, "results": results
+    })))
+}
+
+/// Projects per page unless `page_size` says otherwise (Label Studio's 30).
+const PAGE_SIZE: usize = 30;
+const MAX_PAGE_SIZE: usize = 1000;
+
+/// `?page=&page_size=` of a list.
+#[derive(serde::Deserialize)]
+pub struct Paging {
+    page: Option<usize>,
+    page_size: Option<usize>,
 }
 
 /// The project, 404 when it does not exist or the caller may not see it.
