@@ -179,3 +179,33 @@ async fn keys_become_tasks_and_annotations_become_keys() {
     let task = tasks[0]["id"].as_u64().unwrap();
     common::annotation_export_round_trip(&server, task, &backend(2), "").await;
 }
+
+/// Two Redis storages of one project on different dbs hold the same key names: each imports its
+/// own. Tasks link to the storage's location, which for Redis is its host, port and db (its
+/// URIs are bare keys, which say nothing of where they live).
+#[tokio::test]
+async fn the_same_keys_in_two_dbs_are_two_sets_of_tasks() {
+    let path = format!("{}:", emulators::unique("twin"));
+    for db in [3, 4] {
+        let store = backend(db);
+        for n in 1..=2 {
+            let task = json!({"text": format!("db {db} task {n}")});
+            store
+                .put(&format!("{path}{n}"), task.to_string().into())
+                .await
+                .unwrap();
+        }
+    }
+    let server = private_server();
+    let project = server.project().await;
+    for db in [3, 4] {
+        let body = fields(project, json!({"path": path, "db": db}));
+        let (status, storage) = server.post_json("/api/storages/redis", body).await;
+        assert_eq!(status, 201, "{storage}");
+        let synced = server
+            .sync(&format!("/api/storages/redis/{}", storage["id"]))
+            .await;
+        common::assert_synced(&synced, "completed", 2);
+    }
+    assert_eq!(server.tasks(project).await.len(), 4);
+}

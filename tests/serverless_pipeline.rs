@@ -288,12 +288,12 @@ async fn s3_storage_with(
     let mut settings: serde_json::Map<String, serde_json::Value> =
         serde_json::from_value(settings).unwrap();
     settings.extend(serde_json::from_value::<serde_json::Map<_, _>>(extra).unwrap());
-    // Where the API puts it: the bound storage's object URI of the empty key.
+    // Where the API puts it: the bound storage's location.
     let connector = labelsync::connectors::by_slug("s3").expect("the s3 type");
     let bound = connector
         .bind(StorageRole::Import, &settings, &aws.ctx.settings)
         .expect("valid settings");
-    let location = Some(bound.object_uri(""));
+    let location = Some(bound.location());
     let storage = aws
         .ctx
         .state

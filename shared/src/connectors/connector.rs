@@ -70,6 +70,12 @@ pub trait Storage: Send + Sync {
     fn source(&self) -> &SourceSpec;
     /// The URI a Files-mode task holds for `key`.
     fn object_uri(&self, key: &str) -> String;
+    /// Where the storage's objects live, as object events and task links name it: by default
+    /// the object URI of the empty key (`s3://bucket/`); types whose URIs do not say where
+    /// (Redis keys, local files below a changeable host) say it here.
+    fn location(&self) -> String {
+        self.object_uri("")
+    }
     /// What the task API shows as `storage_filename` for `key`.
     fn storage_filename(&self, key: &str) -> String {
         key.to_owned()

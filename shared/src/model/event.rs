@@ -11,7 +11,7 @@ pub enum ObjectChange {
 /// One object notification, in the terms storages are indexed by.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectEvent {
-    /// The object URI of the empty key in the bucket (`s3://bucket/`), as
+    /// Where the object lives (`s3://bucket/`), as `Storage::location` says it and
     /// [`super::StorageRecord::location`] holds it.
     pub location: String,
     /// The object's key, decoded.

@@ -19,7 +19,7 @@ pub enum LinkScope {
     /// Its own links only (a fresh import; and storages stored before scopes existed).
     #[default]
     Storage,
-    /// Every storage of the project on the same location (type and object URI): deleting the
+    /// Every storage of the project on the same location (type and `Storage::location`): deleting the
     /// storage and adding it again imports nothing twice.
     Location,
 }
@@ -102,7 +102,7 @@ pub struct StorageRecord {
     pub settings: Map<String, Value>,
     #[serde(default)]
     pub links: LinkScope,
-    /// Where a source storage's objects live (the object URI of the empty key, `s3://bucket/`),
+    /// Where a source storage's objects live (`Storage::location`, `s3://bucket/`),
     /// indexed so object events find the storages they concern.
     #[serde(default)]
     pub location: Option<String>,
@@ -112,7 +112,7 @@ pub struct StorageRecord {
 
 impl StorageRecord {
     /// The namespace its tasks' links live in (see [`super::TaskSource::link_scope`]), given
-    /// its location (the object URI of the empty key): `None` for the storage's own.
+    /// its location (`Storage::location`): `None` for the storage's own.
     pub fn link_scope(&self, location: &str) -> Option<u64> {
         match self.links {
             LinkScope::Storage => None,

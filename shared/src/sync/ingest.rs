@@ -53,7 +53,7 @@ pub async fn handle_ingest_batch(
     };
     let origin = Origin {
         storage: storage.id,
-        scope: storage.link_scope(&bound.object_uri("")),
+        scope: storage.link_scope(&bound.location()),
     };
     let outcome = if bound.source().files_mode {
         ingest_files(ctx, bound.as_ref(), &storage, origin, Some(job), &keys).await?
@@ -84,7 +84,7 @@ pub async fn ingest_one_object(
     let backend = ctx.backend(storage).map_err(settings)?;
     let origin = Origin {
         storage: storage.id,
-        scope: storage.link_scope(&bound.object_uri("")),
+        scope: storage.link_scope(&bound.location()),
     };
     if !bound.source().files_mode {
         return ingest_object(ctx, storage, origin, backend.as_ref(), None, key).await;

@@ -152,7 +152,7 @@ pub async fn create(
 
 /// Where a source storage's objects live, for object events to find it.
 fn location(role: StorageRole, bound: &dyn Storage) -> Option<String> {
-    (role == StorageRole::Import).then(|| bound.object_uri(""))
+    (role == StorageRole::Import).then(|| bound.location())
 }
 
 /// `GET /api/storages/<type>/<id>`.

@@ -51,6 +51,11 @@ impl Storage for LocalFilesStorage {
         &self.source
     }
 
+    /// The directory itself: the URIs carry `HOST`, which may change.
+    fn location(&self) -> String {
+        format!("file://{}/", self.directory.to_string_lossy())
+    }
+
     fn object_uri(&self, key: &str) -> String {
         let absolute = self.directory.join(key);
         let relative = absolute

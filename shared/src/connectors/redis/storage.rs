@@ -74,6 +74,15 @@ impl Storage for RedisStorage {
         key.to_owned()
     }
 
+    fn location(&self) -> String {
+        let port = self.settings.port().unwrap_or(0);
+        format!(
+            "redis://{}:{port}/{}/",
+            self.settings.host(),
+            self.settings.db()
+        )
+    }
+
     fn export_key(&self, annotation: AnnotationId) -> String {
         annotation.to_string()
     }
