@@ -56,7 +56,10 @@ resource "aws_lambda_function" "function" {
   timeout          = each.value.timeout
 
   environment {
-    variables = merge(local.environment, { LABELSYNC_API_TOKEN = var.api_token })
+    variables = merge(local.environment, {
+      LABELSYNC_API_TOKEN     = var.api_token
+      LABELSYNC_EVENTS_SECRET = var.events_secret
+    })
   }
   depends_on = [aws_cloudwatch_log_group.function]
 }

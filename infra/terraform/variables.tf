@@ -43,3 +43,10 @@ variable "log_retention_days" {
   type        = number
   default     = 14
 }
+
+variable "events_secret" {
+  description = "Secret that Event Grid and Pub/Sub push requests present at /api/object-events?secret= (empty: endpoint off; 20+ characters)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
