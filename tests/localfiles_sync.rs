@@ -339,3 +339,41 @@ async fn a_large_flat_directory_syncs_across_many_pages() {
     unique.dedup();
     assert_eq!(unique.len(), 2500, "every file exactly once");
 }
+
+/// A storage with `follow_directory` imports a file written into its directory without a sync
+/// (inotify): only files its regex keeps, each once. The watch starts within a couple of
+/// seconds of the storage's creation, so files are written until one is seen.
+#[tokio::test]
+async fn a_followed_directory_imports_new_files_without_a_sync() {
+    let server = Server::start();
+    let project = server.project().await;
+    let dir = server.dir("follow");
+    let fields =
+        json!({"use_blob_urls": true, "regex_filter": r".*\.png", "follow_directory": true});
+    let storage = server.local_import(project, &dir, fields).await;
+    assert_eq!(storage["follow_directory"], true, "{storage}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut written = 0;
+    while server.tasks(project).await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no file became a task"
+        );
+        write(&dir.join(format!("new-{written}.png")), "png");
+        write(&dir.join(format!("skipped-{written}.txt")), "text");
+        written += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let tasks = server.tasks(project).await;
+    let names: Vec<&str> = tasks
+        .iter()
+        .filter_map(|t| t["storage_filename"].as_str())
+        .collect();
+    assert!(!names.is_empty() && names.len() <= written, "{names:?}");
+    assert!(names.iter().all(|n| n.ends_with(".png")), "{names:?}");
+    let synced = server
+        .sync(&format!("/api/storages/localfiles/{}", storage["id"]))
+        .await;
+    assert_eq!(synced["meta"]["tasks_existed"], names.len(), "{synced}");
+}

@@ -2,6 +2,7 @@
 //! process, on the embedded store (one `redb` file) and the embedded queue inside it.
 
 pub mod config;
+mod follow;
 pub mod token;
 
 use std::sync::Arc;
@@ -100,6 +101,7 @@ pub async fn start(config: LocalConfig, layer: Option<BackendLayer>) -> Result<R
         ctx.clone(),
         config.schedule_tick,
     )));
+    workers.push(tokio::spawn(follow::follow_directories(ctx.clone())));
     if let Some(url) = config.events_queue_url.clone() {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let client = aws_sdk_sqs::Client::new(&sdk);

@@ -70,6 +70,11 @@ pub trait Storage: Send + Sync {
     fn source(&self) -> &SourceSpec;
     /// The URI a Files-mode task holds for `key`.
     fn object_uri(&self, key: &str) -> String;
+    /// The directory a long-running process should watch for new files (a local directory
+    /// with `follow_directory`), if any.
+    fn followed_directory(&self) -> Option<&Path> {
+        None
+    }
     /// Where the storage's objects live, as object events and task links name it: by default
     /// the object URI of the empty key (`s3://bucket/`); types whose URIs do not say where
     /// (Redis keys, local files below a changeable host) say it here.

@@ -38,6 +38,7 @@ const IMPORT_FIELDS: &[Field] = &[
     Field::both("regex_filter"),
     Field::both("use_blob_urls"),
     Field::import("recursive_scan"),
+    Field::import("follow_directory"),
 ];
 const EXPORT_FIELDS: &[Field] = &[
     Field::both("path"),
@@ -75,7 +76,8 @@ impl Connector for LocalFiles {
         rows.push(match role {
             StorageRole::Import => json!({"columnCount": 1, "fields": [
                 {"type": "toggle", "name": "use_blob_urls", "label": "Treat every bucket object as a source file"},
-                {"type": "toggle", "name": "recursive_scan", "label": "Recursive scan"}]}),
+                {"type": "toggle", "name": "recursive_scan", "label": "Recursive scan"},
+                {"type": "toggle", "name": "follow_directory", "label": "Import new files as they are written"}]}),
             StorageRole::Export => json!({"columnCount": 1, "fields": [
                 {"type": "toggle", "name": "can_delete_objects", "label": "Can delete objects from storage"}]}),
         });

@@ -21,6 +21,10 @@ pub struct LocalFilesSettings {
     pub recursive_scan: bool,
     #[serde(default, deserialize_with = "field::maybe_flag")]
     pub can_delete_objects: Option<bool>,
+    /// labelsync's own: the local process watches the directory, and a file written into it
+    /// becomes a task without a sync.
+    #[serde(default, deserialize_with = "field::flag")]
+    pub follow_directory: bool,
 }
 
 impl LocalFilesSettings {

@@ -51,6 +51,12 @@ impl Storage for LocalFilesStorage {
         &self.source
     }
 
+    fn followed_directory(&self) -> Option<&std::path::Path> {
+        self.settings
+            .follow_directory
+            .then_some(self.directory.as_path())
+    }
+
     /// The directory itself: the URIs carry `HOST`, which may change.
     fn location(&self) -> String {
         format!("file://{}/", self.directory.to_string_lossy())
