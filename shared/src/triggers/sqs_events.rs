@@ -12,9 +12,9 @@ use crate::context::Context;
 use crate::jobs::Fate;
 
 /// Receives from `url` until the task running it is aborted (run a few at once for more
-/// throughput). A message is deleted once it was
-/// handled, or when no delivery could succeed (not JSON); otherwise it comes back after its
-/// visibility timeout, and the queue's redrive policy bounds its tries.
+/// throughput). A message is deleted once it was handled, or when no delivery could succeed
+/// (not JSON); otherwise it comes back after its visibility timeout, and the queue's redrive
+/// policy bounds its tries.
 pub async fn consume_events_queue(ctx: Context, client: Client, url: String) {
     loop {
         let received = client
