@@ -107,12 +107,13 @@ async fn main() {
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     println!(
-        "{} of {objects} objects became tasks through S3 notifications (the puts took {:.1} s); put to task: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; list calls: {lists}",
+        "{} of {objects} objects became tasks through S3 notifications (the puts took {:.1} s); put to task: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; list calls: {lists} of {} requests moto recorded",
         latencies.len(),
         puts_took.as_secs_f64(),
         at(0.5).as_secs_f64() * 1000.0,
         at(0.95).as_secs_f64() * 1000.0,
         at(1.0).as_secs_f64() * 1000.0,
+        recording.lines().count(),
     );
 }
 

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use common::{Server, write};
 use faults::Faults;
-use labelsync::backends::failure::{Fault, Operation, Rule};
+use labelsync::backends::ObjectStore;
+use labelsync::backends::failure::{FailingStore, Fault, Operation, Rule};
+use labelsync::connectors::localfiles::backend::LocalBackend;
 use serde_json::{Value, json};
 
 /// Small pages and batches, two deliveries per message, one-second visibility and a short
@@ -370,4 +372,46 @@ async fn task_count_reaches(server: &Server, project: u64, count: usize) {
         assert!(Instant::now() < deadline, "{now} tasks, never {count}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The decorator itself, over a real directory: each rule takes exactly the calls it names.
+#[tokio::test]
+async fn the_failing_store_fails_the_nth_call_a_key_hangs_and_garbles() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = Arc::new(LocalBackend::new(dir.path().to_owned()));
+    inner.put("a.json", "{}".into()).await.unwrap();
+    inner.put("b.json", "{}".into()).await.unwrap();
+    let store = Arc::new(FailingStore::new(inner));
+    store.add(Rule::always(Operation::Head, Fault::Error).nth(2));
+    store.head("a.json").await.unwrap();
+    assert!(store.head("a.json").await.is_err());
+    store.head("a.json").await.unwrap();
+    store.add(Rule::always(Operation::Get, Fault::Garbage("]]".into())).on_keys("b."));
+    let garbled = store
+        .get("b.json", None)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&garbled[..], b"]]");
+    let fine = store
+        .get("a.json", None)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&fine[..], b"{}");
+    store.add(Rule::always(Operation::Put, Fault::Hang));
+    let hung = tokio::spawn({
+        let store = store.clone();
+        async move { store.put("c.json", "{}".into()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!hung.is_finished());
+    store.clear();
+    assert!(hung.await.unwrap().is_err());
+    store.put("c.json", "{}".into()).await.unwrap();
+    assert_eq!(store.injected.load(std::sync::atomic::Ordering::SeqCst), 3);
 }

@@ -17,6 +17,7 @@ use super::body::{Body, Limit};
 use super::error::{ItemError, Position};
 use super::item::{TaskItem, task_from_value};
 use super::json_array::ArrayItems;
+use super::json_bytes::{Batch, count_newlines, find_newline, is_json_whitespace, trim};
 use super::jsonl::JsonLines;
 use crate::backends::BackendError;
 
@@ -27,9 +28,6 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 const NOT_JSON_ADVICE: &str = "Tasks mode (use_blob_urls=false) reads every object as tasks in \
     JSON, JSONL or Parquet. If you're trying to import non-JSON data (images, audio, text, etc.), \
     edit the storage settings and switch the import method to Files (use_blob_urls=true)";
-
-/// Tasks (or errors) yielded by one step of the reader.
-pub(crate) type Batch = Vec<Result<TaskItem, ItemError>>;
 
 /// Streams the tasks of a JSON, JSON array or JSONL object.
 pub(crate) fn read_json_tasks(
@@ -279,43 +277,8 @@ fn content_start(buffer: &[u8], ended: bool) -> Scan {
     }
 }
 
-pub(crate) fn is_json_whitespace(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
-}
-
-/// `bytes` without leading and trailing JSON whitespace (so also without a line's `\r`).
-pub(crate) fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !is_json_whitespace(*b))
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !is_json_whitespace(*b))
-        .map_or(start, |at| at + 1);
-    &bytes[start..end]
-}
-
 fn is_blank(bytes: &[u8]) -> bool {
     bytes.iter().all(|byte| is_json_whitespace(*byte))
-}
-
-pub(crate) fn find_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|byte| *byte == b'\n')
-}
-
-pub(crate) fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|byte| **byte == b'\n').count() as u64
-}
-
-/// serde_json's message without the ` at line L column C` it appends.
-pub(crate) fn json_error_message(err: &serde_json::Error) -> String {
-    let text = err.to_string();
-    let position = format!(" at line {} column {}", err.line(), err.column());
-    match text.strip_suffix(&position) {
-        Some(message) => message.to_owned(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

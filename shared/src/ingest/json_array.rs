@@ -11,7 +11,7 @@ use serde_json::{Deserializer, Value};
 use super::body::Body;
 use super::error::{ItemError, Position};
 use super::item::{TaskItem, task_from_value};
-use super::json::{Batch, count_newlines, is_json_whitespace, json_error_message};
+use super::json_bytes::{Batch, count_newlines, is_json_whitespace, json_error_message};
 
 /// Items handed out per step.
 const ITEMS_PER_BATCH: usize = 256;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::body::Body;
 use super::error::{ItemError, Position};
 use super::item::{TaskItem, task_from_value};
-use super::json::{Batch, find_newline, json_error_message, trim};
+use super::json_bytes::{Batch, find_newline, json_error_message, trim};
 
 /// The rest of a JSONL body.
 pub(crate) struct JsonLines {

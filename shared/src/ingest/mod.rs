@@ -12,6 +12,7 @@ mod format;
 mod item;
 mod json;
 mod json_array;
+mod json_bytes;
 mod jsonl;
 #[cfg(feature = "parquet")]
 mod parquet;

@@ -28,6 +28,14 @@ pub type TaskId = u64;
 pub type AnnotationId = u64;
 pub type JobId = u64;
 
+/// FNV-1a: a hash that never changes between builds or platforms, for keys that are stored
+/// (link scopes, DynamoDB shards and index partitions).
+pub fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Current time, the one clock every record uses.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()

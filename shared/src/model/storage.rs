@@ -119,16 +119,10 @@ impl StorageRecord {
             LinkScope::Location => {
                 let text = format!("{}\n{}\n{location}", self.project, self.storage_type);
                 // The top bit set: never a storage id, which are small.
-                Some(fnv1a(&text) | 1 << 63)
+                Some(super::fnv1a(&text) | 1 << 63)
             }
         }
     }
-}
-
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// What a caller supplies to create a storage; the store assigns the id.

@@ -55,12 +55,7 @@ fn storage_index(project: ProjectId, role: StorageRole) -> String {
 
 /// The partition of a location's index entries: hashed, as a location may be longer than a key.
 fn location_index(location: &str) -> String {
-    let hash = location
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        });
-    format!("LOCATION#{hash:016x}")
+    format!("LOCATION#{:016x}", crate::model::fnv1a(location))
 }
 
 /// The location index entry of a source storage.

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use super::records::maximum_annotations;
 use super::table::{Item, Table, doc_item, key, n, number, padded, store_error, text};
 use crate::model::{
-    Annotation, CreateOutcome, JobId, NewTask, ProjectId, Task, TaskId, TaskSource, now,
+    Annotation, CreateOutcome, JobId, NewTask, ProjectId, Task, TaskId, TaskSource, fnv1a, now,
 };
 use crate::state::StateResult;
 use crate::state::records::{CounterChange, count_annotation, from_import, new_record};
@@ -33,12 +33,6 @@ const MAX_TRANSACTION_BYTES: usize = 3_500_000;
 /// Longest sort key kept verbatim (DynamoDB allows 1024 bytes).
 const MAX_SORT_KEY: usize = 900;
 const OPERATION: &str = "create_tasks";
-
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
 
 /// The link item key of a source.
 fn link_key(source: &TaskSource) -> (String, String) {
