@@ -119,6 +119,7 @@ async fn every_message_handled_twice_creates_every_task_once_and_counts_once() {
             links: labelsync::model::LinkScope::Location,
             location: None,
             schedule: Default::default(),
+            removed_objects: Default::default(),
         })
         .await
         .unwrap();

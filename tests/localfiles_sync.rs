@@ -377,3 +377,112 @@ async fn a_followed_directory_imports_new_files_without_a_sync() {
         .await;
     assert_eq!(synced["meta"]["tasks_existed"], names.len(), "{synced}");
 }
+
+/// `removed_objects`: under `delete_unlabeled` a sync after files were deleted removes the
+/// task of the unannotated one and flags the annotated one (its `meta` counts both); under
+/// `keep` (the default) tasks stay; a bad value is a field error.
+#[tokio::test]
+async fn removed_files_follow_the_storage_policy() {
+    let server = Server::start();
+    let project = server.project().await;
+    let dir = server.dir("removed");
+    for name in ["a.png", "b.png", "c.png"] {
+        write(&dir.join(name), "png");
+    }
+    let (status, refused) = server
+        .post_json(
+            "/api/storages/localfiles",
+            json!({"project": project, "path": dir, "removed_objects": "delete"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["validation_errors"]["removed_objects"].is_array(),
+        "{refused}"
+    );
+    let fields = json!({"use_blob_urls": true, "removed_objects": "delete_unlabeled"});
+    let storage = server.local_import(project, &dir, fields).await;
+    assert_eq!(storage["removed_objects"], "delete_unlabeled", "{storage}");
+    let kept_project = server.project().await;
+    let keeping = server
+        .local_import(kept_project, &dir, json!({"use_blob_urls": true}))
+        .await;
+    assert_eq!(keeping["removed_objects"], "keep", "{keeping}");
+    server.sync(&storage_path(&storage)).await;
+    server.sync(&storage_path(&keeping)).await;
+    let tasks = server.tasks(project).await;
+    let b = tasks
+        .iter()
+        .find(|t| t["storage_filename"].as_str().unwrap().ends_with("b.png"));
+    server
+        .annotate(b.expect("b.png's task")["id"].as_u64().unwrap())
+        .await;
+
+    std::fs::remove_file(dir.join("a.png")).unwrap();
+    std::fs::remove_file(dir.join("b.png")).unwrap();
+    let synced = server.sync(&storage_path(&storage)).await;
+    assert_eq!(synced["status"], "completed", "{synced}");
+    assert_eq!(synced["meta"]["tasks_removed"], 1, "{synced}");
+    assert_eq!(synced["meta"]["tasks_flagged_removed"], 1, "{synced}");
+    let tasks = server.tasks(project).await;
+    let names = sorted_filenames(&tasks);
+    assert!(
+        names[0].ends_with("b.png") && names[1].ends_with("c.png"),
+        "{names:?}"
+    );
+    let flagged = tasks
+        .iter()
+        .find(|t| t["storage_filename"].as_str().unwrap().ends_with("b.png"));
+    assert!(
+        flagged.unwrap()["meta"]["object_removed_at"].is_string(),
+        "{tasks:?}"
+    );
+
+    let kept = server.sync(&storage_path(&keeping)).await;
+    assert!(kept["meta"].get("tasks_removed").is_none(), "{kept}");
+    assert_eq!(
+        server.tasks(kept_project).await.len(),
+        3,
+        "keep: every task stays"
+    );
+}
+
+/// A followed directory under `delete_unlabeled`: a file deleted takes its task with it,
+/// without a sync.
+#[tokio::test]
+async fn a_followed_directory_removes_the_task_of_a_deleted_file() {
+    let server = Server::start();
+    let project = server.project().await;
+    let dir = server.dir("follow-removed");
+    write(&dir.join("gone.png"), "png");
+    write(&dir.join("stays.png"), "png");
+    let fields = json!({"use_blob_urls": true, "follow_directory": true,
+        "removed_objects": "delete_unlabeled"});
+    let storage = server.local_import(project, &dir, fields).await;
+    server.sync(&storage_path(&storage)).await;
+    assert_eq!(server.tasks(project).await.len(), 2);
+    // The watch starts within a couple of seconds of the storage's creation: a probe file
+    // written until it becomes a task tells that it is on.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while server.tasks(project).await.len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the directory is not followed"
+        );
+        write(&dir.join("probe.png"), "png");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    std::fs::remove_file(dir.join("gone.png")).unwrap();
+    while server.tasks(project).await.len() != 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the deleted file's task stayed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let names = sorted_filenames(&server.tasks(project).await);
+    assert!(
+        names[0].ends_with("probe.png") && names[1].ends_with("stays.png"),
+        "{names:?}"
+    );
+}

@@ -308,6 +308,7 @@ async fn s3_storage_with(
             links: labelsync::model::LinkScope::Location,
             location,
             schedule: Default::default(),
+            removed_objects: Default::default(),
         })
         .await
         .unwrap();
@@ -390,6 +391,7 @@ async fn a_batch_half_of_which_fails_redelivers_only_the_failed_half() {
             links: labelsync::model::LinkScope::Location,
             location: None,
             schedule: Default::default(),
+            removed_objects: Default::default(),
         })
         .await
         .unwrap();
@@ -682,6 +684,129 @@ async fn object_events_become_tasks_without_listing_and_a_sync_after_them_adds_n
     );
     assert_eq!(synced.meta.get("tasks_existed"), Some(&json!(2)));
     assert_eq!(task_keys(&aws, project).await.len(), 3);
+}
+
+/// Under `removed_objects: delete_unlabeled`, through S3's notifications (each delivered
+/// twice): a removed object's task goes, an annotated one stays flagged, a "removed" event
+/// for an object that exists (a put overtook it) removes nothing; an object deleted with no
+/// event (a lost notification) goes at the end of the next full sync, whose `meta` counts it.
+async fn removed_objects_delete_unlabeled_tasks(aws: &Aws) {
+    let bucket = bucket_of(aws, Vec::new()).await;
+    let events = notify_queue(aws, &bucket).await;
+    let (project, storage) = s3_storage(aws, &bucket).await;
+    let policy = |s: &mut labelsync::model::StorageRecord| {
+        s.removed_objects = labelsync::model::RemovedObjects::DeleteUnlabeled;
+    };
+    let storage = aws
+        .ctx
+        .state
+        .update_storage(storage.id, &policy)
+        .await
+        .unwrap()
+        .unwrap();
+    for name in ["a", "b", "c", "d", "e"] {
+        put(aws, &bucket, &format!("images/{name}.jpg")).await;
+    }
+    drain_events(aws, &events).await;
+    assert_eq!(task_keys(aws, project).await.len(), 5);
+    let task_of = |key: &'static str| async move {
+        let tasks = aws.ctx.state.list_tasks(project, None, 1000).await.unwrap();
+        let task = tasks
+            .into_iter()
+            .find(|t| t.source.as_ref().is_some_and(|s| s.key == key));
+        task.expect("the object's task").id
+    };
+    let annotated = [task_of("images/b.jpg").await, task_of("images/e.jpg").await];
+    for task in annotated {
+        let annotation = labelsync::model::NewAnnotation::default();
+        aws.ctx
+            .state
+            .create_annotation(task, annotation)
+            .await
+            .unwrap();
+    }
+
+    for key in ["images/a.jpg", "images/b.jpg"] {
+        aws.s3
+            .delete_object()
+            .bucket(&bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("delete");
+    }
+    drain_events(aws, &events).await;
+    let removed_late = json!({"version": "0", "id": "7b8f9a", "detail-type": "Object Deleted",
+        "source": "aws.s3", "account": "123456789012", "time": "2026-12-01T00:00:00Z",
+        "region": "us-east-1", "resources": [format!("arn:aws:s3:::{bucket}")],
+        "detail": {"version": "0", "bucket": {"name": bucket},
+                   "object": {"key": "images/c.jpg", "sequencer": "00617F0828"},
+                   "request-id": "N4N7GDK58NMKJ12S", "requester": "123456789012",
+                   "reason": "DeleteObject", "deletion-type": "Permanently Deleted"}});
+    labelsync::dispatch::handle_trigger(&aws.ctx, &removed_late.to_string())
+        .await
+        .expect("an EventBridge event");
+    assert_eq!(
+        task_keys(aws, project).await,
+        [
+            "images/b.jpg",
+            "images/c.jpg",
+            "images/d.jpg",
+            "images/e.jpg"
+        ],
+        "a.jpg's task went; b.jpg is annotated; c.jpg exists"
+    );
+    let flagged = aws.ctx.state.get_task(annotated[0]).await.unwrap().unwrap();
+    assert!(
+        flagged.meta.get("object_removed_at").is_some(),
+        "{:?}",
+        flagged.meta
+    );
+
+    for key in ["images/d.jpg", "images/e.jpg"] {
+        aws.s3
+            .delete_object()
+            .bucket(&bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("delete");
+    }
+    aws.sqs
+        .purge_queue()
+        .queue_url(&events)
+        .send()
+        .await
+        .expect("lose the notifications");
+    let synced = sync_to_end(aws, &storage).await;
+    assert_eq!(synced.status, SyncStatus::Completed, "{synced:?}");
+    assert_eq!(
+        (
+            synced.meta.get("tasks_removed"),
+            synced.meta.get("tasks_flagged_removed")
+        ),
+        (Some(&json!(1)), Some(&json!(2))),
+        "d.jpg's task removed; b.jpg and e.jpg flagged: {:?}",
+        synced.meta
+    );
+    assert_eq!(
+        task_keys(aws, project).await,
+        ["images/b.jpg", "images/c.jpg", "images/e.jpg"]
+    );
+    let resynced = sync_to_end(aws, &storage).await;
+    assert_eq!(resynced.meta.get("tasks_removed"), Some(&json!(0)));
+    assert_eq!(resynced.last_sync_count, Some(0), "nothing imported twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_objects_delete_unlabeled_tasks_in_dynamodb() {
+    removed_objects_delete_unlabeled_tasks(&aws().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_objects_delete_unlabeled_tasks_in_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    removed_objects_delete_unlabeled_tasks(&aws_with(Some(dir.path()), SMALL).await).await;
 }
 
 /// Eight scheduler passes at once start exactly one sync of the due storage, none of the

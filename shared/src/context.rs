@@ -72,7 +72,15 @@ impl Context {
             None => backend,
         })
     }
+
+    /// [`Context::storage`] and [`Context::backend`] together.
+    pub fn open(&self, record: &StorageRecord) -> Result<Opened, SettingsError> {
+        Ok((self.storage(record)?, self.backend(record)?))
+    }
 }
+
+/// A storage bound to its type, and its backend.
+pub type Opened = (Arc<dyn Storage>, Arc<dyn ObjectStore>);
 
 /// The type of a record; an unknown slug is a settings error naming it.
 pub fn connector_of(record: &StorageRecord) -> Result<&'static dyn Connector, SettingsError> {

@@ -1,24 +1,26 @@
 //! Local directories that follow themselves: every source storage that names a directory to
 //! follow (`Storage::followed_directory`) is watched (inotify, through `notify`), and a file
 //! written into it (closed after writing, or moved in) is imported as an object event would
-//! be: one object, the same links, nothing twice.
+//! be: one object, the same links, nothing twice. A file deleted or moved out is a removed
+//! object: its tasks follow the storage's `removed_objects` policy.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use labelsync::context::Context;
-use labelsync::model::{StorageId, StorageRole};
+use labelsync::model::{ObjectChange, StorageId, StorageRecord, StorageRole};
 use labelsync::sync::ingest::ingest_one_object;
-use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+use labelsync::sync::removed::remove_object;
+use notify::event::{AccessKind, AccessMode, ModifyKind, RemoveKind, RenameMode};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 /// How often the watched directories are brought in line with the storages.
 const REFRESH: Duration = Duration::from_secs(2);
 
-/// A written file of a storage.
-type Written = (StorageId, PathBuf);
+/// A file of a storage written or removed.
+type Written = (StorageId, ObjectChange, PathBuf);
 
 /// One watch: the directory, whether it is watched recursively, and the watcher.
 type Watch = (PathBuf, bool, RecommendedWatcher);
@@ -31,7 +33,9 @@ pub async fn follow_directories(ctx: Context) {
     loop {
         tokio::select! {
             _ = refresh.tick() => refresh_watches(&ctx, &mut watches, &sender).await,
-            Some((storage, path)) = written.recv() => import_file(&ctx, storage, &path).await,
+            Some((storage, change, path)) = written.recv() => {
+                follow_file(&ctx, storage, change, &path).await;
+            }
         }
     }
 }
@@ -95,9 +99,9 @@ fn watch(
         let Ok(event) = event else {
             return;
         };
-        if is_written(event.kind) {
+        if let Some(change) = change_of(event.kind) {
             for path in event.paths {
-                let _ = sender.send((id, path));
+                let _ = sender.send((id, change, path));
             }
         }
     })?;
@@ -110,16 +114,19 @@ fn watch(
     Ok(watcher)
 }
 
-/// A file whose content is complete: closed after writing, or moved in.
-fn is_written(kind: EventKind) -> bool {
-    matches!(
-        kind,
+/// A file whose content is complete (closed after writing, or moved in), or a file gone
+/// (deleted, or moved out).
+fn change_of(kind: EventKind) -> Option<ObjectChange> {
+    match kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write))
-            | EventKind::Modify(ModifyKind::Name(RenameMode::To))
-    )
+        | EventKind::Modify(ModifyKind::Name(RenameMode::To)) => Some(ObjectChange::Created),
+        EventKind::Remove(RemoveKind::File | RemoveKind::Any)
+        | EventKind::Modify(ModifyKind::Name(RenameMode::From)) => Some(ObjectChange::Removed),
+        _ => None,
+    }
 }
 
-async fn import_file(ctx: &Context, storage: StorageId, path: &Path) {
+async fn follow_file(ctx: &Context, storage: StorageId, change: ObjectChange, path: &Path) {
     let Ok(Some(record)) = ctx.state.get_storage(storage).await else {
         return;
     };
@@ -137,7 +144,15 @@ async fn import_file(ctx: &Context, storage: StorageId, path: &Path) {
     if !bound.source().covers(&key) {
         return;
     }
-    match ingest_one_object(ctx, &record, &key).await {
+    match change {
+        ObjectChange::Created => import_file(ctx, &record, &key).await,
+        ObjectChange::Removed => remove_file(ctx, &record, &key).await,
+    }
+}
+
+async fn import_file(ctx: &Context, record: &StorageRecord, key: &str) {
+    let storage = record.id;
+    match ingest_one_object(ctx, record, key).await {
         Ok(outcome) => tracing::info!(
             storage,
             key,
@@ -145,5 +160,19 @@ async fn import_file(ctx: &Context, storage: StorageId, path: &Path) {
             "a followed file was imported"
         ),
         Err(e) => tracing::warn!(storage, key, error = %e, "a followed file could not be imported"),
+    }
+}
+
+async fn remove_file(ctx: &Context, record: &StorageRecord, key: &str) {
+    let storage = record.id;
+    match remove_object(ctx, record, key).await {
+        Ok(removed) => tracing::info!(
+            storage,
+            key,
+            deleted = removed.deleted,
+            flagged = removed.flagged,
+            "a followed file was removed"
+        ),
+        Err(e) => tracing::warn!(storage, key, error = %e, "a removed file's tasks stay"),
     }
 }

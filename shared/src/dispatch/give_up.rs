@@ -6,9 +6,10 @@
 
 use crate::context::Context;
 use crate::export::{self, LiveExport};
-use crate::jobs::finish::{fail_job, finish_job};
+use crate::jobs::finish::fail_job;
 use crate::jobs::{HandlerError, Message};
 use crate::model::{BatchId, BatchOutcome};
+use crate::sync::complete::complete_sync;
 use crate::sync::ingest::{ReadFailure, handle_ingest_batch};
 
 /// What the user reads: the failed step, how often it was tried, and the last error.
@@ -65,7 +66,7 @@ pub async fn give_up(
                 .record_batch(job, BatchId { page, batch }, outcome)
                 .await?;
             if progress.is_complete() {
-                finish_job(ctx, &progress).await?;
+                complete_sync(ctx, &progress).await?;
             }
             Ok(())
         }

@@ -1,14 +1,10 @@
 //! One annotation change in one target storage: the object written (or deleted where the
 //! storage allows it), and the storage showing whether its live exports are failing.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 
 use super::annotation_document;
-use crate::backends::ObjectStore;
-use crate::connectors::Storage;
-use crate::context::Context;
+use crate::context::{Context, Opened};
 use crate::jobs::HandlerError;
 use crate::model::{Annotation, AnnotationId, StorageId, StorageRecord, StorageRole, SyncStatus};
 
@@ -69,18 +65,10 @@ async fn export_change(
     Ok(())
 }
 
-/// A bound target storage and its backend.
-type Target = (Arc<dyn Storage>, Arc<dyn ObjectStore>);
-
 /// A target storage, bound, and its backend (through the context, so fault layers apply).
-fn open_target(ctx: &Context, storage: &StorageRecord) -> Result<Target, HandlerError> {
-    let settings = |source| HandlerError::Settings {
-        storage: storage.id,
-        source,
-    };
-    let bound = ctx.storage(storage).map_err(settings)?;
-    let backend = ctx.backend(storage).map_err(settings)?;
-    Ok((bound, backend))
+fn open_target(ctx: &Context, storage: &StorageRecord) -> Result<Opened, HandlerError> {
+    ctx.open(storage)
+        .map_err(|source| HandlerError::settings(storage.id, source))
 }
 
 /// Writes one annotation into one target storage.

@@ -47,6 +47,11 @@ pub enum Fate {
 }
 
 impl HandlerError {
+    /// A storage whose stored settings cannot be opened.
+    pub fn settings(storage: u64, source: SettingsError) -> Self {
+        HandlerError::Settings { storage, source }
+    }
+
     /// The one retry-or-drop decision for every pipeline.
     pub fn fate(&self) -> Fate {
         match self {

@@ -1,6 +1,6 @@
 //! Ending a job and showing the result on its storage, as Label Studio's status fields do.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::HandlerError;
 use crate::context::Context;
@@ -11,15 +11,21 @@ use crate::model::{
 /// Ends a job whose work is all done: `completed`, or `completed_with_errors` when some
 /// objects or items failed. Safe to call from every worker that sees completion.
 pub async fn finish_job(ctx: &Context, job: &SyncJob) -> Result<(), HandlerError> {
+    if let Some(finished) = end_job(ctx, job).await? {
+        show_on_storage(ctx, &finished, Map::new()).await?;
+    }
+    Ok(())
+}
+
+/// The first half of [`finish_job`]: the job's final status. `Some(job)` for the one caller
+/// that ended it, which then shows it with [`show_on_storage`] (after work of its own).
+pub async fn end_job(ctx: &Context, job: &SyncJob) -> Result<Option<SyncJob>, HandlerError> {
     let status = if job.error_count > 0 {
         JobStatus::CompletedWithErrors
     } else {
         JobStatus::Completed
     };
-    if let Some(finished) = ctx.state.finish_job(job.id, status, None).await? {
-        show_on_storage(ctx, &finished).await?;
-    }
-    Ok(())
+    Ok(ctx.state.finish_job(job.id, status, None).await?)
 }
 
 /// Fails a job as a whole (its storage is gone or cannot be listed).
@@ -29,15 +35,22 @@ pub async fn fail_job(ctx: &Context, job: JobId, failure: String) -> Result<(), 
         .finish_job(job, JobStatus::Failed, Some(failure))
         .await?
     {
-        show_on_storage(ctx, &finished).await?;
+        show_on_storage(ctx, &finished, Map::new()).await?;
     }
     Ok(())
 }
 
-async fn show_on_storage(ctx: &Context, job: &SyncJob) -> Result<(), HandlerError> {
+/// Shows a finished job on its storage (if it is still the storage's last), with `meta` of
+/// the finisher's own added.
+pub async fn show_on_storage(
+    ctx: &Context,
+    job: &SyncJob,
+    meta: Map<String, Value>,
+) -> Result<(), HandlerError> {
     let update = |s: &mut StorageRecord| {
         if s.last_sync_job == Some(job.id) {
             apply_result(s, job);
+            s.meta.extend(meta.clone());
         }
     };
     ctx.state.update_storage(job.storage, &update).await?;

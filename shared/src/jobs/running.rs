@@ -1,9 +1,11 @@
 //! Whether a message still belongs to a running job, and how messages name a storage.
 
 use super::HandlerError;
-use super::finish::fail_job;
+use serde_json::Map;
+
+use super::finish::{fail_job, show_on_storage};
 use crate::context::Context;
-use crate::model::{JobId, JobStatus, StorageId, StorageRecord, now};
+use crate::model::{JobId, JobStatus, StorageId, StorageRecord, SyncJob, now};
 
 /// The storage of a job that is still running; `None` when the message is obsolete (job
 /// finished, superseded) — the job is failed if its storage was deleted.
@@ -39,6 +41,15 @@ pub async fn running_job_storage(
     Ok(Some(record))
 }
 
+/// A job that ended over `limit` ago while its storage still shows it running: the worker
+/// that ended it stopped before showing the result (during the sweep after a sync, say).
+fn was_never_shown(job: &SyncJob, limit: std::time::Duration) -> bool {
+    let ended_for = job
+        .finished_at
+        .map(|at| (now() - at).to_std().unwrap_or_default());
+    job.status != JobStatus::Running && ended_for.is_some_and(|idle| idle > limit)
+}
+
 /// `<type> storage 3 ("my title")`: how messages name a storage.
 pub fn describe(storage: &StorageRecord) -> String {
     match &storage.title {
@@ -62,6 +73,10 @@ pub async fn fail_if_stale(
     };
     let limit = ctx.settings.job_stale_after;
     let job = ctx.state.get_job(job_id).await?;
+    if let Some(ended) = job.as_ref().filter(|j| was_never_shown(j, limit)) {
+        show_on_storage(ctx, ended, Map::new()).await?;
+        return Ok(ctx.state.get_storage(storage.id).await?.unwrap_or(storage));
+    }
     let stale = match &job {
         Some(job) => job.is_stale(now(), limit),
         None => true,

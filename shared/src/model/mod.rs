@@ -5,6 +5,7 @@ mod annotation;
 mod event;
 mod job;
 mod project;
+mod removal;
 mod secret;
 mod storage;
 mod task;
@@ -14,6 +15,7 @@ pub use annotation::{Annotation, AnnotationEvent, AnnotationPatch, NewAnnotation
 pub use event::{ObjectChange, ObjectEvent};
 pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, SyncJob};
 pub use project::{NewProject, Project};
+pub use removal::{LinkPage, LinkedTask, OBJECT_REMOVED_FLAG, RemovedObjects, TaskRemoval};
 pub use secret::Secret;
 pub use storage::{LinkScope, NewStorage, StorageRecord, StorageRole, SyncSchedule, SyncStatus};
 pub use task::{CreateOutcome, NewTask, Task, TaskSource, iso_time};

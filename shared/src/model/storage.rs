@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{JobId, ProjectId, StorageId};
+use super::{JobId, ProjectId, RemovedObjects, StorageId};
 
 /// Source storages import tasks; target storages receive exported annotations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -108,6 +108,8 @@ pub struct StorageRecord {
     pub location: Option<String>,
     #[serde(default)]
     pub schedule: SyncSchedule,
+    #[serde(default)]
+    pub removed_objects: RemovedObjects,
 }
 
 impl StorageRecord {
@@ -138,6 +140,8 @@ pub struct NewStorage {
     pub links: LinkScope,
     pub location: Option<String>,
     pub schedule: SyncSchedule,
+    #[serde(default)]
+    pub removed_objects: RemovedObjects,
 }
 
 impl NewStorage {
@@ -162,6 +166,7 @@ impl NewStorage {
             links: self.links,
             location: self.location,
             schedule: self.schedule,
+            removed_objects: self.removed_objects,
         }
     }
 }
@@ -195,6 +200,7 @@ mod tests {
                     links: LinkScope::Storage,
                     location: None,
                     schedule: SyncSchedule::default(),
+                    removed_objects: RemovedObjects::Keep,
                 }
                 .into_record(1, chrono::Utc::now()),
             )

@@ -38,9 +38,14 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     annotation_changes_are_in_the_outbox(&*store).await;
     delete_task_takes_its_annotations_and_link(&*store).await;
     concurrent_annotations(Arc::clone(&store)).await;
+    super::conformance_links::run_all(store).await;
 }
 
-async fn new_project(store: &dyn StateStore, title: &str, maximum_annotations: u64) -> Project {
+pub(super) async fn new_project(
+    store: &dyn StateStore,
+    title: &str,
+    maximum_annotations: u64,
+) -> Project {
     let new = NewProject {
         title: title.to_owned(),
         description: format!("conformance check {title}"),
@@ -50,7 +55,11 @@ async fn new_project(store: &dyn StateStore, title: &str, maximum_annotations: u
     store.create_project(new).await.expect("create_project")
 }
 
-async fn new_storage(store: &dyn StateStore, project: u64, role: StorageRole) -> StorageRecord {
+pub(super) async fn new_storage(
+    store: &dyn StateStore,
+    project: u64,
+    role: StorageRole,
+) -> StorageRecord {
     let mut settings = Map::new();
     settings.insert("path".to_owned(), json!("/data/images"));
     let new = NewStorage {
@@ -64,12 +73,13 @@ async fn new_storage(store: &dyn StateStore, project: u64, role: StorageRole) ->
         links: LinkScope::Location,
         location: None,
         schedule: Default::default(),
+        removed_objects: Default::default(),
     };
     store.create_storage(new).await.expect("create_storage")
 }
 
 /// A task imported from `(storage, key, row_index)`, linked in the storage's own scope.
-fn sourced(storage: u64, key: &str, row_index: Option<u64>) -> NewTask {
+pub(super) fn sourced(storage: u64, key: &str, row_index: Option<u64>) -> NewTask {
     let mut task = NewTask::from_data(json!({ "image": format!("/data/{key}") }));
     task.source = Some(TaskSource {
         storage,
@@ -82,7 +92,7 @@ fn sourced(storage: u64, key: &str, row_index: Option<u64>) -> NewTask {
 }
 
 /// The same, linked in `scope` (a location shared by storages).
-fn scoped(storage: u64, scope: u64, key: &str, row_index: Option<u64>) -> NewTask {
+pub(super) fn scoped(storage: u64, scope: u64, key: &str, row_index: Option<u64>) -> NewTask {
     let mut task = sourced(storage, key, row_index);
     if let Some(source) = &mut task.source {
         source.scope = Some(scope);
@@ -91,7 +101,7 @@ fn scoped(storage: u64, scope: u64, key: &str, row_index: Option<u64>) -> NewTas
 }
 
 /// Every task of `project`, read page by page.
-async fn all_tasks(store: &dyn StateStore, project: u64) -> Vec<crate::model::Task> {
+pub(super) async fn all_tasks(store: &dyn StateStore, project: u64) -> Vec<crate::model::Task> {
     let mut tasks = Vec::new();
     loop {
         let after = tasks.last().map(|t: &crate::model::Task| t.id);

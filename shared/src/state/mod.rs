@@ -12,6 +12,8 @@
 
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+#[cfg(any(test, feature = "testing"))]
+mod conformance_links;
 #[cfg(feature = "aws")]
 pub mod dynamo;
 #[cfg(feature = "embedded")]
@@ -22,9 +24,9 @@ use async_trait::async_trait;
 
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
-    CreateOutcome, JobId, JobKind, JobStatus, NewAnnotation, NewApiToken, NewProject, NewStorage,
-    NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task,
-    TaskId, TokenId,
+    CreateOutcome, JobId, JobKind, JobStatus, LinkPage, NewAnnotation, NewApiToken, NewProject,
+    NewStorage, NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole,
+    SyncJob, Task, TaskId, TaskRemoval, TokenId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +111,21 @@ pub trait StateStore: Send + Sync {
     /// storages that delete objects remove theirs) and its link, so a sync may import its
     /// source again. `false` if it did not exist.
     async fn delete_task(&self, id: TaskId) -> StateResult<bool>;
+    /// The tasks linked to `key` (every row of it) in the link namespace `scope`
+    /// ([`crate::model::TaskSource::link_scope`]), in id order.
+    async fn object_tasks(&self, scope: u64, key: &str) -> StateResult<Vec<TaskId>>;
+    /// Up to `limit` links of the namespace `scope`, from `cursor` on (an earlier page's
+    /// `next`); every link once, in an order of the store's.
+    async fn linked_tasks(
+        &self,
+        scope: u64,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> StateResult<LinkPage>;
+    /// For a task whose object is gone: deletes it as [`StateStore::delete_task`] does if it
+    /// has no annotations, or else flags it ([`crate::model::OBJECT_REMOVED_FLAG`] in `meta`).
+    /// An annotation created meanwhile is never deleted with its task.
+    async fn remove_unlabeled_task(&self, id: TaskId) -> StateResult<TaskRemoval>;
 
     // Annotations (they keep their task's counters right). Every change also puts an
     // `AnnotationEvent` in the outbox, in the same commit.

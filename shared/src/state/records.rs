@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use crate::model::{Annotation, AnnotationId, NewAnnotation, Task, now};
+use crate::model::{
+    Annotation, AnnotationId, NewAnnotation, OBJECT_REMOVED_FLAG, Task, ls_timestamp, now,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CounterChange {
@@ -64,4 +66,25 @@ pub fn new_record(id: AnnotationId, task: &Task, new: NewAnnotation) -> Annotati
         created_at,
         updated_at: created_at,
     }
+}
+
+/// Whether `task` has annotations, cancelled ones included (a removed object leaves it).
+pub fn is_annotated(task: &Task) -> bool {
+    task.total_annotations + task.cancelled_annotations > 0
+}
+
+/// Flags an annotated task whose object is gone; `false` if it was flagged already.
+pub fn flag_object_removed(task: &mut Task) -> bool {
+    if !task.meta.is_object() {
+        task.meta = Value::Object(serde_json::Map::new());
+    }
+    let Some(meta) = task.meta.as_object_mut() else {
+        return false;
+    };
+    if meta.contains_key(OBJECT_REMOVED_FLAG) {
+        return false;
+    }
+    meta.insert(OBJECT_REMOVED_FLAG.into(), Value::from(ls_timestamp(now())));
+    task.updated_at = now();
+    true
 }

@@ -2,9 +2,10 @@
 //! the batches. One message per page keeps every step short and bounded in memory.
 
 use super::batches;
+use super::complete::complete_sync;
 use crate::backends::ListRequest;
 use crate::context::Context;
-use crate::jobs::finish::{fail_job, finish_job};
+use crate::jobs::finish::fail_job;
 use crate::jobs::start::mark_in_progress;
 use crate::jobs::{BatchKey, HandlerError, Message, describe, is_permanent, running_job_storage};
 use crate::model::{BatchId, BatchOutcome, JobId, StorageId, StorageRecord};
@@ -105,7 +106,7 @@ pub async fn handle_list_page(
         ctx.state.mark_page_sent(job, page).await?;
     }
     if progress.is_complete() {
-        finish_job(ctx, &progress).await?;
+        complete_sync(ctx, &progress).await?;
     }
     Ok(())
 }

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
+use super::complete::complete_sync;
 use crate::backends::{BackendError, ObjectStore};
 use crate::connectors::Storage;
 use crate::context::Context;
 use crate::ingest::{TaskItem, read_tasks, task_file_format};
-use crate::jobs::finish::{fail_job, finish_job};
+use crate::jobs::finish::fail_job;
 use crate::jobs::{BatchKey, HandlerError, describe, running_job_storage};
 use crate::model::{
     BatchId, BatchOutcome, CreateOutcome, JobId, NewTask, StorageId, StorageRecord, TaskSource,
@@ -63,7 +64,7 @@ pub async fn handle_ingest_batch(
     };
     let progress = ctx.state.record_batch(job, batch, outcome).await?;
     if progress.is_complete() {
-        finish_job(ctx, &progress).await?;
+        complete_sync(ctx, &progress).await?;
     }
     Ok(())
 }

@@ -7,9 +7,12 @@
 //! A schedule's tick (EventBridge's `Scheduled Event`) starts the syncs that are due
 //! ([`schedule`]).
 //!
-//! Removed objects keep their tasks (Label Studio's behaviour). Out of order, a "created"
-//! event for an object deleted since makes no task in Files mode (the object is looked up
-//! first) and reads nothing in Tasks mode (the read finds no object).
+//! A removed object's tasks follow its storage's `removed_objects` policy
+//! ([`crate::sync::removed`]): kept (Label Studio's behaviour), or deleted unless annotated.
+//! Out of order, the object itself decides: a "created" event for an object deleted since
+//! makes no task in Files mode (the object is looked up first) and reads nothing in Tasks mode
+//! (the read finds no object); a "removed" event for an object that exists again (put after
+//! the delete) removes nothing.
 
 pub mod schedule;
 #[cfg(feature = "aws")]
@@ -19,8 +22,9 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::jobs::{HandlerError, describe};
-use crate::model::{BatchOutcome, ObjectChange, ObjectEvent, StorageId};
+use crate::model::{BatchOutcome, ObjectChange, ObjectEvent, RemovedObjects, StorageId};
 use crate::sync::ingest::ingest_one_object;
+use crate::sync::removed::remove_object;
 
 /// What one notification did.
 #[derive(Debug, Default, PartialEq)]
@@ -30,8 +34,11 @@ pub struct TriggerOutcome {
     /// Tasks created, and tasks that existed (the same object through an earlier event or sync).
     pub created: u64,
     pub existed: u64,
-    /// Removed objects whose tasks were kept.
+    /// Removed objects whose tasks were kept (`removed_objects: keep`).
     pub kept: u64,
+    /// Tasks of removed objects deleted (no annotations) and flagged (annotated).
+    pub removed: u64,
+    pub flagged: u64,
     /// Errors of single objects (a file that is not valid JSON, say), as a sync reports them.
     pub errors: Vec<String>,
     /// Storages whose scheduled sync this notification (a schedule's tick) started.
@@ -79,7 +86,14 @@ async fn handle_event(
             continue;
         }
         match event.change {
-            ObjectChange::Removed => outcome.kept += 1,
+            ObjectChange::Removed if storage.removed_objects == RemovedObjects::Keep => {
+                outcome.kept += 1;
+            }
+            ObjectChange::Removed => {
+                let removed = remove_object(ctx, &storage, &event.key).await?;
+                outcome.removed += removed.deleted;
+                outcome.flagged += removed.flagged;
+            }
             ObjectChange::Created => {
                 let ingested = ingest_one_object(ctx, &storage, &event.key).await?;
                 record(outcome, ingested, &describe(&storage));

@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use super::json::storage_json;
 use super::request::{
-    SecretRule, SettingsChange, checked_storage, link_scope, optional_text, required_project,
-    sync_interval, synchronizable,
+    SecretRule, SettingsChange, checked_storage, link_scope, optional_text, removed_objects,
+    required_project, sync_interval, synchronizable,
 };
 use crate::api::access::Caller;
 use crate::api::body::object_body;
@@ -138,6 +138,7 @@ pub async fn create(
         links: link_scope(&body),
         location: location(role, bound.as_ref()),
         schedule: SyncSchedule::every(sync_interval(&body)?.flatten().filter(|_| is_source)),
+        removed_objects: removed_objects(&body)?.unwrap_or_default(),
     };
     let mut record = ctx.state.create_storage(new).await?;
     if role == StorageRole::Export && ctx.settings.sync_on_target_storage_creation {
@@ -196,6 +197,7 @@ pub async fn update(
         synchronizable(&body),
     );
     let interval = sync_interval(&body)?.filter(|_| role == StorageRole::Import);
+    let removal = removed_objects(&body)?.filter(|_| role == StorageRole::Import);
     let apply = |s: &mut StorageRecord| {
         s.settings = settings.clone();
         s.location = location.clone();
@@ -212,6 +214,9 @@ pub async fn update(
             && s.schedule.every_minutes != every
         {
             s.schedule = SyncSchedule::every(every);
+        }
+        if let Some(policy) = removal {
+            s.removed_objects = policy;
         }
     };
     let updated = ctx

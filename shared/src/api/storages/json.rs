@@ -43,6 +43,10 @@ pub async fn storage_json(ctx: &Context, ty: &dyn Connector, record: &StorageRec
             "sync_interval_minutes".into(),
             json!(record.schedule.every_minutes),
         );
+        out.insert(
+            "removed_objects".into(),
+            json!(record.removed_objects.name()),
+        );
     }
     if record.status.is_active() {
         add_progress(ctx, record, &mut out).await;

@@ -10,7 +10,7 @@ use crate::api::body::id_value;
 use crate::api::error::{ApiError, ApiResult};
 use crate::connectors::{Connector, Storage};
 use crate::context::Context;
-use crate::model::{LinkScope, Project, StorageRole};
+use crate::model::{LinkScope, Project, RemovedObjects, StorageRole};
 
 /// How a secret absent from (or empty in) the body is treated.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -161,6 +161,25 @@ fn bad_interval() -> ApiError {
         "sync_interval_minutes",
         "Enter a whole number of minutes from 1 to 43200, or null for no schedule.",
     )
+}
+
+/// `removed_objects` (labelsync's own field, source storages): what an object that leaves the
+/// storage does to its tasks, `keep` (Label Studio's behaviour) or `delete_unlabeled`. `None`
+/// when the body does not name it.
+pub fn removed_objects(body: &Map<String, Value>) -> ApiResult<Option<RemovedObjects>> {
+    match body.get("removed_objects") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value
+            .as_str()
+            .and_then(RemovedObjects::from_name)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "removed_objects",
+                    "Choose \"keep\" or \"delete_unlabeled\".",
+                )
+            }),
+    }
 }
 
 /// `fresh_import` (create only, not stored as a setting): `true` gives the storage links of its

@@ -16,6 +16,7 @@
 //! Ids are zero-padded to 20 digits in sort keys, so Queries return them in order.
 
 mod jobs;
+mod links;
 mod records;
 mod table;
 mod tasks;
@@ -29,9 +30,9 @@ pub use table::create_table;
 
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
-    CreateOutcome, JobId, JobKind, JobStatus, NewAnnotation, NewApiToken, NewProject, NewStorage,
-    NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task,
-    TaskId, TokenId,
+    CreateOutcome, JobId, JobKind, JobStatus, LinkPage, NewAnnotation, NewApiToken, NewProject,
+    NewStorage, NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole,
+    SyncJob, Task, TaskId, TaskRemoval, TokenId,
 };
 use crate::state::{StateResult, StateStore, StorageUpdate};
 
@@ -124,6 +125,20 @@ impl StateStore for DynamoState {
         let annotations = self.list_task_annotations(id).await?;
         records::delete_annotations_of_task(&self.table, &annotations).await?;
         tasks::delete_task(&self.table, id).await
+    }
+    async fn object_tasks(&self, scope: u64, key: &str) -> StateResult<Vec<TaskId>> {
+        links::object_tasks(&self.table, scope, key).await
+    }
+    async fn linked_tasks(
+        &self,
+        scope: u64,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> StateResult<LinkPage> {
+        links::linked_tasks(&self.table, scope, cursor, limit).await
+    }
+    async fn remove_unlabeled_task(&self, id: TaskId) -> StateResult<TaskRemoval> {
+        links::remove_unlabeled(&self.table, id).await
     }
     async fn create_annotation(
         &self,

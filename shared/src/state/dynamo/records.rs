@@ -373,9 +373,17 @@ pub async fn create_annotation(
     let annotation = new_record(id, &record, new);
     let mut puts = annotation_items(&annotation)?;
     puts.push(outbox_item(&annotation, false)?);
-    table
-        .transact(puts, Vec::new(), "create_annotation")
-        .await?;
+    let task_record = key(&format!("TASK#{task}"), "META");
+    if !table
+        .transact_touching(puts, task_record, "create_annotation")
+        .await?
+    {
+        // Deleted since it was read (its object was removed, say).
+        return Err(StateError::NotFound {
+            what: "task",
+            id: task,
+        });
+    }
     recount(table, task, None, Some(annotation.was_cancelled)).await?;
     Ok(annotation)
 }

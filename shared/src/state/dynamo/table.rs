@@ -164,6 +164,53 @@ impl Table {
         Ok(())
     }
 
+    /// Puts items and moves the record at `record` to its next version, in one transaction:
+    /// a change that readers of the record must notice (a task's new annotation, which a
+    /// removal checks for). `false`, and nothing written, if the record does not exist.
+    pub async fn transact_touching(
+        &self,
+        puts: Vec<Item>,
+        record: Item,
+        operation: &'static str,
+    ) -> StateResult<bool> {
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+        let mut actions = Vec::with_capacity(puts.len() + 1);
+        for item in puts {
+            let put = Put::builder().table_name(&self.name).set_item(Some(item));
+            let put = put.build().map_err(|e| store_error(operation, e))?;
+            actions.push(TransactWriteItem::builder().put(put).build());
+        }
+        let touch = Update::builder()
+            .table_name(&self.name)
+            .set_key(Some(record))
+            .update_expression("ADD version :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(|e| store_error(operation, e))?;
+        actions.push(TransactWriteItem::builder().update(touch).build());
+        self.transact_if(actions, operation).await
+    }
+
+    /// Runs a transaction whose conditions may fail: `false` when one did (nothing written).
+    pub async fn transact_if(
+        &self,
+        actions: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+        operation: &'static str,
+    ) -> StateResult<bool> {
+        let sent = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(store_error(operation, e)),
+        }
+    }
+
     pub async fn delete(&self, pk: &str, sk: &str, operation: &'static str) -> StateResult<()> {
         self.client
             .delete_item()
@@ -407,5 +454,23 @@ impl Table {
                 return Ok(Some(value));
             }
         }
+    }
+}
+
+/// Whether a transaction was cancelled because one of its conditions failed (not for a
+/// conflict or a fault, which the caller reports or retries).
+pub fn is_condition_failure<R>(
+    error: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        R,
+    >,
+) -> bool {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+            .cancellation_reasons()
+            .iter()
+            .any(|reason| reason.code() == Some("ConditionalCheckFailed")),
+        _ => false,
     }
 }

@@ -7,16 +7,13 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
+use super::links::link_key;
 use super::records::maximum_annotations;
-use super::table::{Item, Table, doc_item, key, n, number, padded, store_error, text};
-use crate::model::{
-    Annotation, CreateOutcome, JobId, NewTask, ProjectId, Task, TaskId, TaskSource, fnv1a, now,
-};
+use super::table::{Item, Table, doc_item, key, n, number, padded, s, store_error, text};
+use crate::model::{Annotation, CreateOutcome, JobId, NewTask, ProjectId, Task, TaskId, now};
 use crate::state::StateResult;
 use crate::state::records::{CounterChange, count_annotation, from_import, new_record};
 
-/// Link partitions per storage, so one big storage does not make one hot partition.
-const LINK_SHARDS: u64 = 8;
 /// DynamoDB's most actions per transaction.
 const MAX_ACTIONS: usize = 100;
 /// DynamoDB's item limit, 400 KB, read as decimal: under both AWS's own (409,600 bytes) and
@@ -30,22 +27,7 @@ pub const MAX_TASK_BYTES: usize = MAX_ITEM_BYTES - RECORD_OVERHEAD;
 /// The most bytes of records one transaction writes: DynamoDB takes 4 MB, less the index and
 /// link items and the counter update.
 const MAX_TRANSACTION_BYTES: usize = 3_500_000;
-/// Longest sort key kept verbatim (DynamoDB allows 1024 bytes).
-const MAX_SORT_KEY: usize = 900;
 const OPERATION: &str = "create_tasks";
-
-/// The link item key of a source.
-fn link_key(source: &TaskSource) -> (String, String) {
-    let shard = fnv1a(&source.key) % LINK_SHARDS;
-    let row = source
-        .row_index
-        .map_or_else(|| "-".to_owned(), |r| r.to_string());
-    let mut sort = format!("{row}#{}", source.key);
-    if sort.len() > MAX_SORT_KEY {
-        sort = format!("{row}#H{:016x}-{}", fnv1a(&source.key), source.key.len());
-    }
-    (format!("LINKS#{}#{shard}", source.link_scope()), sort)
-}
 
 fn count_link(outcome: &mut CreateOutcome, link_job: u64, job: Option<JobId>) {
     if job.is_some_and(|j| j == link_job) {
@@ -238,6 +220,9 @@ fn transaction(
         if let Some((pk, sk)) = &prepared.link {
             let mut link = key(pk, sk);
             link.insert("task".into(), n(task.id));
+            if let Some(source) = &task.source {
+                link.insert("key".into(), s(source.key.as_str()));
+            }
             link.insert("job".into(), n(job.unwrap_or(0)));
             actions.push(put(table, link, Some("attribute_not_exists(pk)"))?);
             owners.push(Some(index));
@@ -388,26 +373,39 @@ pub async fn count_tasks(table: &Table, project: ProjectId) -> StateResult<u64> 
 /// Deletes the task, its index entry and its link, and counts it out, in one transaction;
 /// `false` if it did not exist. Its annotations go first ([`super::records`]).
 pub async fn delete_task(table: &Table, id: TaskId) -> StateResult<bool> {
-    const OP: &str = "delete_task";
     let Some(task) = get_task(table, id).await? else {
         return Ok(false);
     };
-    let mut keys = vec![
-        key(&format!("TASK#{id}"), "META"),
-        key(&format!("PROJECT#{}#TASKS", task.project), &padded(id)),
-    ];
+    delete_record(table, &task, None).await
+}
+
+/// Deletes a task read before; with `version`, only if its record is still at that version
+/// (an annotation created since changed it): `false` if it was not.
+pub async fn delete_record(table: &Table, task: &Task, version: Option<u64>) -> StateResult<bool> {
+    const OP: &str = "delete_task";
+    let record = key(&format!("TASK#{}", task.id), "META");
+    let mut delete = Delete::builder()
+        .table_name(&table.name)
+        .set_key(Some(record));
+    if let Some(version) = version {
+        delete = delete
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(version));
+    }
+    let mut actions = vec![transact_delete(delete)?];
+    let mut keys = vec![key(
+        &format!("PROJECT#{}#TASKS", task.project),
+        &padded(task.id),
+    )];
     if let Some(source) = &task.source {
         let (pk, sk) = link_key(source);
         keys.push(key(&pk, &sk));
     }
-    let mut actions = Vec::with_capacity(keys.len() + 1);
     for item in keys {
         let delete = Delete::builder()
             .table_name(&table.name)
-            .set_key(Some(item))
-            .build()
-            .map_err(|e| store_error(OP, e))?;
-        actions.push(TransactWriteItem::builder().delete(delete).build());
+            .set_key(Some(item));
+        actions.push(transact_delete(delete)?);
     }
     let count = Update::builder()
         .table_name(&table.name)
@@ -417,12 +415,12 @@ pub async fn delete_task(table: &Table, id: TaskId) -> StateResult<bool> {
         .build()
         .map_err(|e| store_error(OP, e))?;
     actions.push(TransactWriteItem::builder().update(count).build());
-    table
-        .client
-        .transact_write_items()
-        .set_transact_items(Some(actions))
-        .send()
-        .await
-        .map_err(|e| store_error(OP, e))?;
-    Ok(true)
+    table.transact_if(actions, OP).await
+}
+
+fn transact_delete(
+    delete: aws_sdk_dynamodb::types::builders::DeleteBuilder,
+) -> StateResult<TransactWriteItem> {
+    let delete = delete.build().map_err(|e| store_error("delete_task", e))?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
 }

@@ -9,6 +9,7 @@
 mod annotations;
 mod group_commit;
 mod jobs;
+mod links;
 mod projects;
 mod storages;
 mod tables;
@@ -29,9 +30,9 @@ use super::{StateResult, StateStore, StorageUpdate};
 use crate::embedded_db::EmbeddedDb;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
-    CreateOutcome, JobId, JobKind, JobStatus, NewAnnotation, NewApiToken, NewProject, NewStorage,
-    NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task,
-    TaskId, TokenId,
+    CreateOutcome, JobId, JobKind, JobStatus, LinkPage, NewAnnotation, NewApiToken, NewProject,
+    NewStorage, NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole,
+    SyncJob, Task, TaskId, TaskRemoval, TokenId,
 };
 
 /// [`StateStore`] over the embedded `redb` file.
@@ -209,6 +210,33 @@ impl StateStore for EmbeddedState {
     async fn delete_task(&self, id: TaskId) -> StateResult<bool> {
         self.run("delete_task", move |db| tasks::delete(db, id))
             .await
+    }
+
+    async fn object_tasks(&self, scope: u64, key: &str) -> StateResult<Vec<TaskId>> {
+        let key = key.to_owned();
+        self.run("object_tasks", move |db| {
+            links::object_tasks(db, scope, &key)
+        })
+        .await
+    }
+
+    async fn linked_tasks(
+        &self,
+        scope: u64,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> StateResult<LinkPage> {
+        self.run("linked_tasks", move |db| {
+            links::linked_tasks(db, scope, cursor, limit)
+        })
+        .await
+    }
+
+    async fn remove_unlabeled_task(&self, id: TaskId) -> StateResult<TaskRemoval> {
+        self.run("remove_unlabeled_task", move |db| {
+            links::remove_unlabeled(db, id)
+        })
+        .await
     }
 
     async fn create_annotation(

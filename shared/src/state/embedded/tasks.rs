@@ -209,34 +209,41 @@ pub(super) fn count(db: &Database, project: ProjectId) -> StateResult<u64> {
 pub(super) fn delete(db: &Database, id: TaskId) -> StateResult<bool> {
     const OP: &str = "delete_task";
     write(db, OP, |txn| {
-        let mut records = txn.open_table(TASKS).during(OP)?;
-        let Some(task) = get_record::<Task>(&records, WHAT, OP, id)? else {
+        let Some(task) = get_record::<Task>(&txn.open_table(TASKS).during(OP)?, WHAT, OP, id)?
+        else {
             return Ok(false);
         };
-        records.remove(id).during(OP)?;
-        drop(records);
-        txn.open_table(TASKS_BY_PROJECT)
-            .during(OP)?
-            .remove((task.project, id))
-            .during(OP)?;
-        let mut counts = txn.open_table(TASK_COUNTS).during(OP)?;
-        let before = counts
-            .get(task.project)
-            .during(OP)?
-            .map_or(0, |v| v.value());
-        counts
-            .insert(task.project, before.saturating_sub(1))
-            .during(OP)?;
-        drop(counts);
-        if let Some(source) = &task.source {
-            let mut links = txn.open_table(LINKS).during(OP)?;
-            let link = (source.link_scope(), source.key.as_str(), source.row_index);
-            let linked = links.get(link).during(OP)?.map(|v| v.value().0);
-            if linked == Some(id) {
-                links.remove(link).during(OP)?;
-            }
-        }
-        super::annotations::delete_of_task(txn, id, OP)?;
+        delete_in(txn, &task, OP)?;
         Ok(true)
     })
+}
+
+/// [`delete`] within `txn`, of a task read in it.
+pub(super) fn delete_in(txn: &WriteTransaction, task: &Task, op: &'static str) -> StateResult<()> {
+    txn.open_table(TASKS)
+        .during(op)?
+        .remove(task.id)
+        .during(op)?;
+    txn.open_table(TASKS_BY_PROJECT)
+        .during(op)?
+        .remove((task.project, task.id))
+        .during(op)?;
+    let mut counts = txn.open_table(TASK_COUNTS).during(op)?;
+    let before = counts
+        .get(task.project)
+        .during(op)?
+        .map_or(0, |v| v.value());
+    counts
+        .insert(task.project, before.saturating_sub(1))
+        .during(op)?;
+    drop(counts);
+    if let Some(source) = &task.source {
+        let mut links = txn.open_table(LINKS).during(op)?;
+        let link = (source.link_scope(), source.key.as_str(), source.row_index);
+        let linked = links.get(link).during(op)?.map(|v| v.value().0);
+        if linked == Some(task.id) {
+            links.remove(link).during(op)?;
+        }
+    }
+    super::annotations::delete_of_task(txn, task.id, op)
 }

@@ -74,6 +74,7 @@ async fn data_survives_reopening_the_file() {
         links: crate::model::LinkScope::Location,
         location: None,
         schedule: Default::default(),
+        removed_objects: Default::default(),
     };
     let storage = state.create_storage(storage).await.expect("storage");
     let batch = || (0..10).map(|n| sourced(storage.id, n)).collect::<Vec<_>>();
