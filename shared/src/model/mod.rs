@@ -13,7 +13,7 @@ mod token;
 pub use annotation::{Annotation, AnnotationEvent, AnnotationPatch, NewAnnotation, OutboxEntry};
 pub use event::{ObjectChange, ObjectEvent};
 pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, SyncJob};
-pub use project::{NewProject, Project};
+pub use project::{NewProject, Project, ProjectCounts};
 pub use secret::Secret;
 pub use storage::{LinkScope, NewStorage, StorageRecord, StorageRole, SyncSchedule, SyncStatus};
 pub use task::{CreateOutcome, NewTask, Task, TaskSource, iso_time};

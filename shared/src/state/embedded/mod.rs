@@ -7,6 +7,7 @@
 //! once under concurrent callers.
 
 mod annotations;
+mod counts;
 mod group_commit;
 mod jobs;
 mod projects;
@@ -30,8 +31,8 @@ use crate::embedded_db::EmbeddedDb;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
     CreateOutcome, JobId, JobKind, JobStatus, NewAnnotation, NewApiToken, NewProject, NewStorage,
-    NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole, SyncJob, Task,
-    TaskId, TokenId,
+    NewTask, OutboxEntry, Project, ProjectCounts, ProjectId, StorageId, StorageRecord, StorageRole,
+    SyncJob, Task, TaskId, TokenId,
 };
 
 /// [`StateStore`] over the embedded `redb` file.
@@ -97,6 +98,16 @@ impl StateStore for EmbeddedState {
     async fn put_project(&self, project: &Project) -> StateResult<()> {
         let project = project.clone();
         self.run("put_project", move |db| projects::put(db, &project))
+            .await
+    }
+
+    async fn delete_project(&self, id: ProjectId) -> StateResult<bool> {
+        self.run("delete_project", move |db| projects::delete(db, id))
+            .await
+    }
+
+    async fn project_counts(&self, project: ProjectId) -> StateResult<ProjectCounts> {
+        self.run("project_counts", move |db| counts::of_project(db, project))
             .await
     }
 
