@@ -66,6 +66,8 @@ fn run_python_suite(server: &Server, stores: &Value, report: &std::path::Path) {
         .env("LABELSYNC_TOKEN", TOKEN)
         .env("LABELSYNC_SDK_STORES", stores.to_string())
         .env("LABELSYNC_SDK_REPORT", report)
+        // No __pycache__ in the source tree.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .status()
         .expect("run pytest from the test virtualenv (tests/run installs it)");
     assert!(status.success(), "the SDK suite failed: {status}");
