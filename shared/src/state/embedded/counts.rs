@@ -1,10 +1,12 @@
 //! A project's counters: its tasks (`TASK_COUNTS`) and the annotations and predictions of its
 //! tasks (`PROJECT_TOTALS`), each changed in the transaction that changes what it counts.
 
-use redb::{Database, ReadableTable, WriteTransaction};
+use std::collections::HashMap;
 
-use super::tables::{During, PROJECT_TOTALS, TASK_COUNTS, read};
-use crate::model::{ProjectCounts, ProjectId};
+use redb::{Database, ReadableTable, TableHandle, WriteTransaction};
+
+use super::tables::{During, PROJECT_TOTALS, TASK_COUNTS, TASKS, decode, read};
+use crate::model::{ProjectCounts, ProjectId, Task};
 use crate::state::StateResult;
 
 /// Adds `annotations` and `predictions` (either may be negative) to the project's totals.
@@ -67,5 +69,35 @@ pub(super) fn remove(
         .during(operation)?
         .remove(project)
         .during(operation)?;
+    Ok(())
+}
+
+/// Whether the file already has the totals table (files from before it had none).
+pub(super) fn totals_exist(txn: &WriteTransaction, operation: &'static str) -> StateResult<bool> {
+    let mut tables = txn.list_tables().during(operation)?;
+    Ok(tables.any(|table| table.name() == PROJECT_TOTALS.name()))
+}
+
+/// Fills the totals table of a file written before it existed, from every task (once).
+pub(super) fn backfill(txn: &WriteTransaction, operation: &'static str) -> StateResult<()> {
+    let mut sums: HashMap<ProjectId, (u64, u64)> = HashMap::new();
+    for entry in txn
+        .open_table(TASKS)
+        .during(operation)?
+        .iter()
+        .during(operation)?
+    {
+        let (_, bytes) = entry.during(operation)?;
+        let task: Task = decode("task", bytes.value())?;
+        let sum = sums.entry(task.project).or_default();
+        *sum = (
+            sum.0 + task.total_annotations,
+            sum.1 + task.total_predictions,
+        );
+    }
+    let mut totals = txn.open_table(PROJECT_TOTALS).during(operation)?;
+    for (project, sum) in sums {
+        totals.insert(project, sum).during(operation)?;
+    }
     Ok(())
 }

@@ -53,7 +53,15 @@ impl std::fmt::Debug for EmbeddedState {
 impl EmbeddedState {
     /// Uses `db` for the state, creating the state tables if this is a new file.
     pub fn new(db: Arc<EmbeddedDb>) -> StateResult<Self> {
-        tables::write(db.database(), "create tables", tables::create_all)?;
+        const OP: &str = "create tables";
+        tables::write(db.database(), OP, |txn| {
+            let totals_exist = counts::totals_exist(txn, OP)?;
+            tables::create_all(txn)?;
+            if !totals_exist {
+                counts::backfill(txn, OP)?;
+            }
+            Ok(())
+        })?;
         let annotation_writes = Arc::new(GroupCommit::start(&db));
         Ok(EmbeddedState {
             db,
