@@ -48,7 +48,10 @@ ROUTES = [
 
 def _storage_routes():
     for slug, (source, target) in STORAGE_MODELS.items():
-        for base, model in ((f"/api/storages/{slug}", source), (f"/api/storages/export/{slug}", target)):
+        for base, model in (
+            (f"/api/storages/{slug}", source),
+            (f"/api/storages/export/{slug}", target),
+        ):
             yield ("GET", base, typing.List[model])
             yield ("POST", base, model)
             yield ("POST", f"{base}/validate", None)

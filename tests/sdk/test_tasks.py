@@ -54,30 +54,59 @@ def test_a_task_is_read_and_deleted(ls, stores):
 
 # SDK calls labelsync does not implement, and the status each answers (Label Studio's error
 # envelope; the fixture checks its shape).
-NOT_IMPLEMENTED = [
-    (404, lambda ls, p, t: ls.projects.list_counts()),
-    (404, lambda ls, p, t: ls.projects.list_unique_annotators(id=p)),
-    (404, lambda ls, p, t: ls.projects.duplicate(id=p, mode="settings", workspace=1, title="x")),
-    (404, lambda ls, p, t: ls.projects.import_tasks(id=p, request=[{"image": "x"}])),
-    (404, lambda ls, p, t: ls.projects.import_predictions(id=p, request=[])),
-    (404, lambda ls, p, t: ls.projects.validate_label_config(id=p, label_config=IMAGE_CONFIG)),
-    (404, lambda ls, p, t: ls.tasks.create_many_status(id=p, import_pk="1")),
-    (405, lambda ls, p, t: ls.tasks.create(project=p, data={"image": "x"})),
-    (405, lambda ls, p, t: ls.tasks.update(id=str(t), data={"image": "y"})),
-    (404, lambda ls, p, t: ls.tasks.create_event(id=str(t), event_key="x", event_time="2026-01-01T00:00:00Z")),
-    (405, lambda ls, p, t: ls.annotations.create_bulk(tasks=[t], result=[])),
-    (405, lambda ls, p, t: ls.annotations.delete_bulk(ids=[1], project=p)),
-    (404, lambda ls, p, t: ls.predictions.list(task=t)),
-    (404, lambda ls, p, t: ls.predictions.create(task=t, result=[])),
-    (404, lambda ls, p, t: ls.predictions.get(id=1)),
-    (404, lambda ls, p, t: ls.predictions.update(id=1, result=[])),
-    (404, lambda ls, p, t: ls.predictions.delete(id=1)),
-    (404, lambda ls, p, t: ls.import_storage.gcs_sa.list(project=p)),
-    (404, lambda ls, p, t: ls.export_storage.gcs_sa.list(project=p)),
-]
+NOT_IMPLEMENTED = {
+    "projects.list_counts": (404, lambda ls, p, t: ls.projects.list_counts()),
+    "projects.list_unique_annotators": (
+        404,
+        lambda ls, p, t: ls.projects.list_unique_annotators(id=p),
+    ),
+    "projects.duplicate": (
+        404,
+        lambda ls, p, t: ls.projects.duplicate(id=p, mode="settings", workspace=1, title="x"),
+    ),
+    "projects.import_tasks": (
+        404,
+        lambda ls, p, t: ls.projects.import_tasks(id=p, request=[{"image": "x"}]),
+    ),
+    "projects.import_predictions": (
+        404,
+        lambda ls, p, t: ls.projects.import_predictions(id=p, request=[]),
+    ),
+    "projects.validate_label_config": (
+        404,
+        lambda ls, p, t: ls.projects.validate_label_config(id=p, label_config=IMAGE_CONFIG),
+    ),
+    "tasks.create_many_status": (
+        404,
+        lambda ls, p, t: ls.tasks.create_many_status(id=p, import_pk="1"),
+    ),
+    "tasks.create": (405, lambda ls, p, t: ls.tasks.create(project=p, data={"image": "x"})),
+    "tasks.update": (405, lambda ls, p, t: ls.tasks.update(id=str(t), data={"image": "y"})),
+    "tasks.create_event": (
+        404,
+        lambda ls, p, t: ls.tasks.create_event(
+            id=str(t), event_key="x", event_time="2026-01-01T00:00:00Z"
+        ),
+    ),
+    "annotations.create_bulk": (
+        405,
+        lambda ls, p, t: ls.annotations.create_bulk(tasks=[t], result=[]),
+    ),
+    "annotations.delete_bulk": (
+        405,
+        lambda ls, p, t: ls.annotations.delete_bulk(ids=[1], project=p),
+    ),
+    "predictions.list": (404, lambda ls, p, t: ls.predictions.list(task=t)),
+    "predictions.create": (404, lambda ls, p, t: ls.predictions.create(task=t, result=[])),
+    "predictions.get": (404, lambda ls, p, t: ls.predictions.get(id=1)),
+    "predictions.update": (404, lambda ls, p, t: ls.predictions.update(id=1, result=[])),
+    "predictions.delete": (404, lambda ls, p, t: ls.predictions.delete(id=1)),
+    "import_storage.gcs_sa.list": (404, lambda ls, p, t: ls.import_storage.gcs_sa.list(project=p)),
+    "export_storage.gcs_sa.list": (404, lambda ls, p, t: ls.export_storage.gcs_sa.list(project=p)),
+}
 
 
-@pytest.mark.parametrize("status,call", NOT_IMPLEMENTED)
+@pytest.mark.parametrize("status,call", NOT_IMPLEMENTED.values(), ids=NOT_IMPLEMENTED.keys())
 def test_what_is_not_implemented_says_so(ls, paged, status, call):
     task = next(iter(ls.tasks.list(project=paged))).id
     with pytest.raises(ApiError) as raised:
