@@ -119,6 +119,34 @@ async fn errors_use_the_label_studio_envelope() {
     );
 }
 
+/// The SDK's calls that labelsync does not implement answer in the envelope too: a method a
+/// path lacks is 405, an id that is not a number is a path that does not exist (404).
+#[tokio::test]
+async fn unsupported_methods_and_ids_answer_in_the_envelope() {
+    let server = Server::start();
+    let (status, body) = server.post_json("/api/tasks", json!({})).await;
+    assert_eq!(status, 405, "{body}");
+    assert_eq!(
+        (body["status_code"].as_u64(), body["detail"].as_str()),
+        (Some(405), Some("Method \"POST\" not allowed.")),
+        "{body}"
+    );
+    for path in ["/api/projects/counts", "/api/tasks/abc/annotations"] {
+        let (status, body) = server.get_json(path).await;
+        assert_eq!(
+            (status, body["detail"].as_str()),
+            (404, Some("This path not found.")),
+            "{path}: {body}"
+        );
+    }
+    let (status, body) = server.get_json("/api/projects?page=x").await;
+    assert_eq!(
+        (status, body["status_code"].as_u64()),
+        (400, Some(400)),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn projects_are_created_listed_and_patched() {
     let server = Server::start();

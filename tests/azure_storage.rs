@@ -13,7 +13,6 @@ use base64::engine::general_purpose::STANDARD;
 use common::Server;
 use common::round_trip::RoundTrip;
 use emulators::{AZURITE_ACCOUNT, AZURITE_KEY};
-use hmac::{KeyInit, Mac};
 use labelsync::backends::ObjectStore;
 use labelsync::backends::conformance;
 use labelsync::connectors::azure::backend::{AzureAuth, AzureBackend, ContainerTarget};
@@ -23,32 +22,8 @@ fn endpoint() -> &'static str {
     &emulators::azurite().endpoint
 }
 
-/// Creates a container with a Shared Key signed `PUT ?restype=container` (Azure's REST API).
 async fn container() -> String {
-    let name = emulators::unique("container");
-    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-    let version = "2021-08-06";
-    let string_to_sign = format!(
-        "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{AZURITE_ACCOUNT}/{AZURITE_ACCOUNT}/{name}\nrestype:container"
-    );
-    let key = STANDARD.decode(AZURITE_KEY).unwrap();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-    mac.update(string_to_sign.as_bytes());
-    let signature = STANDARD.encode(mac.finalize().into_bytes());
-    let created = reqwest::Client::new()
-        .put(format!("{}/{name}?restype=container", endpoint()))
-        .header("x-ms-date", date)
-        .header("x-ms-version", version)
-        .header("Content-Length", "0")
-        .header(
-            "Authorization",
-            format!("SharedKey {AZURITE_ACCOUNT}:{signature}"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
-    name
+    emulators::azurite_container().await
 }
 
 fn backend(container: &str) -> AzureBackend {

@@ -118,10 +118,13 @@ async fn a_project_token_sees_its_projects_only() {
             format!("/api/annotations/{}", annotation["id"]),
             json!({}),
         ),
+        (Method::DELETE, format!("/api/projects/{theirs}"), json!({})),
     ] {
         let (status, reply) = as_project(method, path.clone(), Some(body)).await;
         assert_eq!(status, 404, "{path}: {reply}");
     }
+    let (status, _) = server.get_json(&format!("/api/projects/{theirs}")).await;
+    assert_eq!(status, 200, "their project is still there");
     let steal = json!({"project": theirs, "path": dir});
     let (status, reply) =
         as_project(Method::POST, "/api/storages/localfiles".into(), Some(steal)).await;

@@ -105,3 +105,37 @@ impl From<HandlerError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A known path asked with a method it does not have: Django REST framework's 405 in the
+/// envelope (axum's own has an empty body).
+pub async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Method \"{method}\" not allowed."),
+    )
+}
+
+/// The most bytes of one of axum's own plain-text rejections read back.
+const REJECTION_BYTES: usize = 16 * 1024;
+
+/// axum's own rejections (a path id that is not a number, a query that does not parse) are
+/// plain text; they leave in Label Studio's envelope instead, and a path whose id is not a
+/// number is a path that does not exist (404), as Django's integer URL patterns answer.
+pub async fn rejections_in_envelope(response: Response) -> Response {
+    let plain_text = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(response.status().is_client_error() && plain_text) {
+        return response;
+    }
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), REJECTION_BYTES)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    if text.starts_with("Invalid URL") {
+        return ApiError::not_found("This path").into_response();
+    }
+    ApiError::new(status, text.trim()).into_response()
+}

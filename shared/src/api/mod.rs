@@ -31,7 +31,9 @@ pub fn router(ctx: Context, token: ApiToken) -> Router {
         .route("/api/projects", get(projects::list).post(projects::create))
         .route(
             "/api/projects/{id}",
-            get(projects::get_one).patch(projects::update),
+            get(projects::get_one)
+                .patch(projects::update)
+                .delete(projects::delete),
         )
         .route(
             "/api/projects/{id}/tasks",
@@ -83,10 +85,15 @@ fn media_routes() -> Router<Context> {
         .route("/data/local-files", get(local_files::serve))
 }
 
-/// Routes behind the token check, with Label Studio's 404 for the rest.
+/// Routes behind the token check, with Label Studio's 404 for other paths and 405 for other
+/// methods.
 fn guarded(routes: Router<Context>, ctx: Context, token: ApiToken) -> Router {
     routes
         .fallback(|| async { error::ApiError::not_found("This path") })
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::map_response(
+            error::rejections_in_envelope,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             auth::TokenCheck {
                 admin: token,

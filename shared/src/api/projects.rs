@@ -1,4 +1,5 @@
-//! `/api/projects`: enough of Label Studio's project API for storages to have an owner.
+//! `/api/projects`: enough of Label Studio's project API for storages to have an owner:
+//! create, list, read, update and delete.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -10,13 +11,18 @@ use super::access::Caller;
 use super::body::{id_value, object_body};
 use super::error::{ApiError, ApiResult};
 use crate::context::Context;
+use crate::export::announce;
 use crate::model::{NewProject, Project, iso_time};
 
 fn text(body: &Map<String, Value>, name: &str) -> Option<String> {
     body.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
+/// A project as Label Studio shows it. The SDK's project models (generated from Label Studio
+/// Enterprise's schema) require `assignment_settings` and `review_settings`; labelsync has
+/// neither feature, so both are the empty settings of this project.
 pub async fn project_json(ctx: &Context, project: &Project) -> ApiResult<Value> {
+    let counts = ctx.state.project_counts(project.id).await?;
     Ok(json!({
         "id": project.id,
         "title": project.title,
@@ -24,7 +30,11 @@ pub async fn project_json(ctx: &Context, project: &Project) -> ApiResult<Value> 
         "label_config": project.label_config,
         "maximum_annotations": project.maximum_annotations,
         "created_at": iso_time(&project.created_at),
-        "task_number": ctx.state.count_tasks(project.id).await?,
+        "task_number": counts.tasks,
+        "total_annotations_number": counts.annotations,
+        "total_predictions_number": counts.predictions,
+        "assignment_settings": {"project": project.id},
+        "review_settings": {"project": project.id},
     }))
 }
 
@@ -147,4 +157,21 @@ pub async fn update(
     }
     ctx.state.put_project(&project).await?;
     Ok(Json(project_json(&ctx, &project).await?))
+}
+
+/// `DELETE /api/projects/<id>`: the project with its storages, tasks, annotations and links;
+/// 204, or 404 for a project the caller cannot see. Objects already exported stay where they
+/// were written (the project's target storages go with it).
+pub async fn delete(
+    State(ctx): State<Context>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<u64>,
+) -> ApiResult<StatusCode> {
+    get_project(&ctx, &caller, id).await?;
+    if !ctx.state.delete_project(id).await? {
+        return Err(ApiError::not_found(format!("Project {id}")));
+    }
+    // The deleted annotations' outbox entries name no target any more; the relay clears them.
+    announce(&ctx).await;
+    Ok(StatusCode::NO_CONTENT)
 }

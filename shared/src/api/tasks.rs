@@ -131,10 +131,14 @@ async fn list_project_tasks(
         let annotations = ctx.state.list_task_annotations(task.id).await?;
         out.push(view.task_json(ctx, task, &annotations));
     }
-    let total = ctx.state.count_tasks(project_id).await?;
-    Ok(Json(
-        json!({"tasks": out, "total": total, "total_annotations": null, "total_predictions": null}),
-    ))
+    // As Label Studio: totals over every task the list pages through, not over this page.
+    let counts = ctx.state.project_counts(project_id).await?;
+    Ok(Json(json!({
+        "tasks": out,
+        "total": counts.tasks,
+        "total_annotations": counts.annotations,
+        "total_predictions": counts.predictions,
+    })))
 }
 
 /// Page `page` (1-based) by walking the id cursor; deep pages cost their offset.

@@ -14,7 +14,7 @@ mod token;
 pub use annotation::{Annotation, AnnotationEvent, AnnotationPatch, NewAnnotation, OutboxEntry};
 pub use event::{ObjectChange, ObjectEvent};
 pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, SyncJob};
-pub use project::{NewProject, Project};
+pub use project::{NewProject, Project, ProjectCounts};
 pub use removal::{LinkPage, LinkedTask, OBJECT_REMOVED_FLAG, RemovedObjects, TaskRemoval};
 pub use secret::Secret;
 pub use storage::{LinkScope, NewStorage, StorageRecord, StorageRole, SyncSchedule, SyncStatus};

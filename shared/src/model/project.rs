@@ -38,3 +38,12 @@ impl NewProject {
         }
     }
 }
+
+/// A project's counters, as Label Studio's task list totals them: its tasks, the annotations
+/// of those tasks that were not cancelled, and their predictions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectCounts {
+    pub tasks: u64,
+    pub annotations: u64,
+    pub predictions: u64,
+}

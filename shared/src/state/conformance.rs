@@ -4,6 +4,8 @@
 //! empty store and looks only at records it made, so the checks can share one store (a shared
 //! DynamoDB table too). A failed check panics with what it expected.
 
+mod project_checks;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -38,6 +40,8 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     annotation_changes_are_in_the_outbox(&*store).await;
     delete_task_takes_its_annotations_and_link(&*store).await;
     concurrent_annotations(Arc::clone(&store)).await;
+    project_checks::project_counts_follow_every_change(&*store).await;
+    project_checks::delete_project_takes_everything_in_it(&*store).await;
     super::conformance_links::run_all(store).await;
 }
 

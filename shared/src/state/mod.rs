@@ -25,8 +25,8 @@ use async_trait::async_trait;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
     CreateOutcome, JobId, JobKind, JobStatus, LinkPage, NewAnnotation, NewApiToken, NewProject,
-    NewStorage, NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole,
-    SyncJob, Task, TaskId, TaskRemoval, TokenId,
+    NewStorage, NewTask, OutboxEntry, Project, ProjectCounts, ProjectId, StorageId, StorageRecord,
+    StorageRole, SyncJob, Task, TaskId, TaskRemoval, TokenId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +61,15 @@ pub trait StateStore: Send + Sync {
     async fn list_projects(&self) -> StateResult<Vec<Project>>;
     /// Overwrites the stored project with the same id.
     async fn put_project(&self, project: &Project) -> StateResult<()>;
+    /// Deletes the project with everything in it, as Label Studio does: its storages first
+    /// (nothing syncs into it or exports from it any more; their jobs stay as history), then
+    /// its tasks as [`StateStore::delete_task`] deletes them, in passes, and the project once no
+    /// task is left, so a call that was interrupted can be made again. `false` if it did not
+    /// exist.
+    async fn delete_project(&self, id: ProjectId) -> StateResult<bool>;
+    /// The project's counters (tasks, annotations not cancelled, predictions), kept with every
+    /// change, so reading them costs one read whatever the project's size.
+    async fn project_counts(&self, project: ProjectId) -> StateResult<ProjectCounts>;
 
     // Storages.
     async fn create_storage(&self, storage: NewStorage) -> StateResult<StorageRecord>;

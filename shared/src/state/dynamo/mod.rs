@@ -5,7 +5,8 @@
 //! Keys (`pk` / `sk`):
 //! - `PROJECTS` / `<id>`: projects; `COUNTER` / `<kind>`: id counters
 //! - `STORAGE#<id>` / `META`; index `PROJECT#<p>#STORAGES#<role>` / `<id>`
-//! - `TASK#<id>` / `META`; index `PROJECT#<p>#TASKS` / `<id>`; count `PROJECT#<p>` / `COUNTS`
+//! - `TASK#<id>` / `META`; index `PROJECT#<p>#TASKS` / `<id>`; counters `PROJECT#<p>` / `COUNTS`
+//!   (`tasks`, `annotations` not cancelled, `predictions`)
 //! - `LINKS#<storage>#<shard>` / `<row>#<key>` → `task`, `job` (the dedupe key)
 //! - `ANNOTATION#<id>` / `META`; indexes `PROJECT#<p>#ANNOTATIONS` and `TASK#<t>#ANNOTATIONS`
 //! - `JOB#<id>` / `META`; markers `JOB#<id>` / `PAGE#<n>` and `BATCH#<p>#<b>`
@@ -17,6 +18,7 @@
 
 mod jobs;
 mod links;
+mod project_deletion;
 mod records;
 mod table;
 mod tasks;
@@ -31,8 +33,8 @@ pub use table::create_table;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
     CreateOutcome, JobId, JobKind, JobStatus, LinkPage, NewAnnotation, NewApiToken, NewProject,
-    NewStorage, NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole,
-    SyncJob, Task, TaskId, TaskRemoval, TokenId,
+    NewStorage, NewTask, OutboxEntry, Project, ProjectCounts, ProjectId, StorageId, StorageRecord,
+    StorageRole, SyncJob, Task, TaskId, TaskRemoval, TokenId,
 };
 use crate::state::{StateResult, StateStore, StorageUpdate};
 
@@ -66,6 +68,12 @@ impl StateStore for DynamoState {
     }
     async fn put_project(&self, project: &Project) -> StateResult<()> {
         records::put_project(&self.table, project).await
+    }
+    async fn delete_project(&self, id: ProjectId) -> StateResult<bool> {
+        project_deletion::delete_project(self, id).await
+    }
+    async fn project_counts(&self, project: ProjectId) -> StateResult<ProjectCounts> {
+        tasks::project_counts(&self.table, project).await
     }
     async fn create_storage(&self, storage: NewStorage) -> StateResult<StorageRecord> {
         records::create_storage(&self.table, storage).await

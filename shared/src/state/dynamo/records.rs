@@ -1,6 +1,9 @@
 //! Projects, storages and annotations on the table.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::table::{Item, Table, decode, doc_item, key, padded, text};
+use super::tasks::CountsShift;
 use crate::model::{
     Annotation, AnnotationEvent, AnnotationId, AnnotationPatch, NewAnnotation, NewProject,
     NewStorage, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole, Task,
@@ -39,6 +42,22 @@ pub async fn list_projects(table: &Table) -> StateResult<Vec<Project>> {
         .iter()
         .map(|i| decode(i, "project"))
         .collect()
+}
+
+/// Deletes the project's record and counters (its storages and tasks are gone already).
+pub async fn delete_project_record(table: &Table, id: ProjectId) -> StateResult<()> {
+    let deletes = vec![key("PROJECTS", &padded(id)), super::tasks::counts_key(id)];
+    table.transact(Vec::new(), deletes, "delete_project").await
+}
+
+/// Deletes every storage of the project, both roles.
+pub async fn delete_storages_of_project(table: &Table, project: ProjectId) -> StateResult<()> {
+    for role in [StorageRole::Import, StorageRole::Export] {
+        for storage in list_storages(table, project, role).await? {
+            delete_storage(table, storage.id).await?;
+        }
+    }
+    Ok(())
 }
 
 fn storage_pk(id: StorageId) -> String {
@@ -339,7 +358,10 @@ async fn recount(
         return Ok(());
     };
     let maximum = maximum_annotations(table, current.project).await?;
+    // The attempt that is written last is the one whose count before the change counts.
+    let counted_before = AtomicU64::new(0);
     let change = |t: &mut Task| {
+        counted_before.store(t.total_annotations, Ordering::Relaxed);
         if let Some(cancelled) = before {
             count_annotation(t, cancelled, CounterChange::Removed, maximum);
         }
@@ -349,9 +371,21 @@ async fn recount(
         t.updated_at = now();
         true
     };
-    table
+    let Some(updated) = table
         .update_doc(&format!("TASK#{task}"), "META", "task", "recount", &change)
-        .await?;
+        .await?
+    else {
+        return Ok(());
+    };
+    let shift = CountsShift {
+        tasks: 0,
+        annotations: updated.total_annotations as i64
+            - counted_before.load(Ordering::Relaxed) as i64,
+        predictions: 0,
+    };
+    if shift.annotations != 0 {
+        shift.apply(table, updated.project, "recount").await?;
+    }
     Ok(())
 }
 

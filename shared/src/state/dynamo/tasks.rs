@@ -10,7 +10,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use super::links::link_key;
 use super::records::maximum_annotations;
 use super::table::{Item, Table, doc_item, key, n, number, padded, s, store_error, text};
-use crate::model::{Annotation, CreateOutcome, JobId, NewTask, ProjectId, Task, TaskId, now};
+use crate::model::{
+    Annotation, CreateOutcome, JobId, NewTask, ProjectCounts, ProjectId, Task, TaskId, now,
+};
 use crate::state::StateResult;
 use crate::state::records::{CounterChange, count_annotation, from_import, new_record};
 
@@ -269,14 +271,14 @@ fn transaction(
             owners.extend([None, None, None]);
         }
     }
-    let count = Update::builder()
-        .table_name(&table.name)
-        .set_key(Some(key(&format!("PROJECT#{project}"), "COUNTS")))
-        .update_expression("ADD tasks :n")
-        .expression_attribute_values(":n", n(chunk.len() as u64))
-        .build()
-        .map_err(|e| store_error(OPERATION, e))?;
-    actions.push(TransactWriteItem::builder().update(count).build());
+    let annotations: u64 = chunk.iter().map(|p| p.task.total_annotations).sum();
+    let predictions: u64 = chunk.iter().map(|p| p.task.total_predictions).sum();
+    let shift = CountsShift {
+        tasks: chunk.len() as i64,
+        annotations: annotations as i64,
+        predictions: predictions as i64,
+    };
+    actions.push(shift.action(table, project, OPERATION)?);
     owners.push(None);
     Ok((actions, owners))
 }
@@ -364,10 +366,81 @@ pub async fn list_tasks(
 }
 
 pub async fn count_tasks(table: &Table, project: ProjectId) -> StateResult<u64> {
-    Ok(table
-        .get(&format!("PROJECT#{project}"), "COUNTS", "count_tasks")
-        .await?
-        .map_or(0, |i| number(&i, "tasks")))
+    Ok(project_counts(table, project).await?.tasks)
+}
+
+/// The project's counters item, `PROJECT#<p>` / `COUNTS`.
+pub fn counts_key(project: ProjectId) -> Item {
+    key(&format!("PROJECT#{project}"), "COUNTS")
+}
+
+pub async fn project_counts(table: &Table, project: ProjectId) -> StateResult<ProjectCounts> {
+    let item = table
+        .get(&format!("PROJECT#{project}"), "COUNTS", "project_counts")
+        .await?;
+    Ok(item.map_or_else(ProjectCounts::default, |i| ProjectCounts {
+        tasks: number(&i, "tasks"),
+        annotations: number(&i, "annotations"),
+        predictions: number(&i, "predictions"),
+    }))
+}
+
+/// Amounts to add to a project's counters (negative ones subtract).
+pub struct CountsShift {
+    pub tasks: i64,
+    pub annotations: i64,
+    pub predictions: i64,
+}
+
+impl CountsShift {
+    /// The counters' update, as an action of a transaction.
+    pub fn action(
+        &self,
+        table: &Table,
+        project: ProjectId,
+        operation: &'static str,
+    ) -> StateResult<TransactWriteItem> {
+        let signed = |v: i64| AttributeValue::N(v.to_string());
+        let update = Update::builder()
+            .table_name(&table.name)
+            .set_key(Some(counts_key(project)))
+            .update_expression("ADD tasks :t, annotations :a, predictions :p")
+            .expression_attribute_values(":t", signed(self.tasks))
+            .expression_attribute_values(":a", signed(self.annotations))
+            .expression_attribute_values(":p", signed(self.predictions))
+            .build()
+            .map_err(|e| store_error(operation, e))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Applies the shift on its own (outside a transaction).
+    pub async fn apply(
+        &self,
+        table: &Table,
+        project: ProjectId,
+        operation: &'static str,
+    ) -> StateResult<()> {
+        let action = self.action(table, project, operation)?;
+        table
+            .client
+            .transact_write_items()
+            .transact_items(action)
+            .send()
+            .await
+            .map_err(|e| store_error(operation, e))?;
+        Ok(())
+    }
+}
+
+/// Up to `limit` task ids of the project, in id order.
+pub async fn task_ids(table: &Table, project: ProjectId, limit: usize) -> StateResult<Vec<TaskId>> {
+    let items = table
+        .query_keys(&format!("PROJECT#{project}#TASKS"), None, limit, "task_ids")
+        .await?;
+    Ok(items
+        .iter()
+        .filter_map(|i| text(i, "sk")?.parse().ok())
+        .collect())
 }
 
 /// Deletes the task, its index entry and its link, and counts it out, in one transaction;
@@ -407,14 +480,12 @@ pub async fn delete_record(table: &Table, task: &Task, version: Option<u64>) -> 
             .set_key(Some(item));
         actions.push(transact_delete(delete)?);
     }
-    let count = Update::builder()
-        .table_name(&table.name)
-        .set_key(Some(key(&format!("PROJECT#{}", task.project), "COUNTS")))
-        .update_expression("ADD tasks :n")
-        .expression_attribute_values(":n", AttributeValue::N("-1".into()))
-        .build()
-        .map_err(|e| store_error(OP, e))?;
-    actions.push(TransactWriteItem::builder().update(count).build());
+    let shift = CountsShift {
+        tasks: -1,
+        annotations: -(task.total_annotations as i64),
+        predictions: -(task.total_predictions as i64),
+    };
+    actions.push(shift.action(table, task.project, OP)?);
     table.transact_if(actions, OP).await
 }
 

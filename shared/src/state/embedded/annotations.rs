@@ -5,6 +5,7 @@ use std::ops::Bound;
 
 use redb::{Database, ReadOnlyTable, ReadableTable, Table, WriteTransaction};
 
+use super::counts;
 use super::projects::maximum_annotations;
 use super::tables::{
     ANNOTATIONS, ANNOTATIONS_BY_PROJECT, ANNOTATIONS_BY_TASK, During, IdKind, OUTBOX, PROJECTS,
@@ -88,6 +89,7 @@ pub(super) fn create_in(
     let annotation = new_record(id, &task, new);
     AnnotationTables::open(txn, OP)?.put(&annotation, &mut Vec::new(), OP)?;
     let maximum = maximum_annotations(&txn.open_table(PROJECTS).during(OP)?, task.project, OP)?;
+    let counted_before = task.total_annotations;
     count_annotation(
         &mut task,
         annotation.was_cancelled,
@@ -96,6 +98,8 @@ pub(super) fn create_in(
     );
     task.updated_at = annotation.created_at;
     put_record(&mut tasks, TASK, OP, task_id, &task)?;
+    let shift = counts::moved(counted_before, task.total_annotations);
+    counts::shift_totals(txn, task.project, shift, 0, OP)?;
     announce(txn, &annotation, false, OP)?;
     Ok(annotation)
 }
@@ -240,6 +244,7 @@ fn recount_task(
     };
     let projects = txn.open_table(PROJECTS).during(operation)?;
     let maximum = maximum_annotations(&projects, task.project, operation)?;
+    let counted_before = task.total_annotations;
     match previously_cancelled {
         Some(before) => {
             count_annotation(&mut task, before, CounterChange::Removed, maximum);
@@ -258,7 +263,9 @@ fn recount_task(
         ),
     }
     task.updated_at = now();
-    put_record(&mut tasks, TASK, operation, task.id, &task)
+    put_record(&mut tasks, TASK, operation, task.id, &task)?;
+    let shift = counts::moved(counted_before, task.total_annotations);
+    counts::shift_totals(txn, task.project, shift, 0, operation)
 }
 
 pub(super) fn list(

@@ -74,7 +74,7 @@ pub(super) fn remove_unlabeled(db: &Database, id: TaskId) -> StateResult<TaskRem
             return Ok(TaskRemoval::Flagged);
         }
         drop(records);
-        super::tasks::delete_in(txn, &task, OP)?;
+        super::tasks::delete_in(txn, id, OP)?;
         Ok(TaskRemoval::Deleted)
     })
 }

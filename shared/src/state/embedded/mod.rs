@@ -7,6 +7,7 @@
 //! once under concurrent callers.
 
 mod annotations;
+mod counts;
 mod group_commit;
 mod jobs;
 mod links;
@@ -31,8 +32,8 @@ use crate::embedded_db::EmbeddedDb;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
     CreateOutcome, JobId, JobKind, JobStatus, LinkPage, NewAnnotation, NewApiToken, NewProject,
-    NewStorage, NewTask, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole,
-    SyncJob, Task, TaskId, TaskRemoval, TokenId,
+    NewStorage, NewTask, OutboxEntry, Project, ProjectCounts, ProjectId, StorageId, StorageRecord,
+    StorageRole, SyncJob, Task, TaskId, TaskRemoval, TokenId,
 };
 
 /// [`StateStore`] over the embedded `redb` file.
@@ -53,7 +54,15 @@ impl std::fmt::Debug for EmbeddedState {
 impl EmbeddedState {
     /// Uses `db` for the state, creating the state tables if this is a new file.
     pub fn new(db: Arc<EmbeddedDb>) -> StateResult<Self> {
-        tables::write(db.database(), "create tables", tables::create_all)?;
+        const OP: &str = "create tables";
+        tables::write(db.database(), OP, |txn| {
+            let totals_exist = counts::totals_exist(txn, OP)?;
+            tables::create_all(txn)?;
+            if !totals_exist {
+                counts::backfill(txn, OP)?;
+            }
+            Ok(())
+        })?;
         let annotation_writes = Arc::new(GroupCommit::start(&db));
         Ok(EmbeddedState {
             db,
@@ -98,6 +107,16 @@ impl StateStore for EmbeddedState {
     async fn put_project(&self, project: &Project) -> StateResult<()> {
         let project = project.clone();
         self.run("put_project", move |db| projects::put(db, &project))
+            .await
+    }
+
+    async fn delete_project(&self, id: ProjectId) -> StateResult<bool> {
+        self.run("delete_project", move |db| projects::delete(db, id))
+            .await
+    }
+
+    async fn project_counts(&self, project: ProjectId) -> StateResult<ProjectCounts> {
+        self.run("project_counts", move |db| counts::of_project(db, project))
             .await
     }
 

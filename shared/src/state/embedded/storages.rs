@@ -174,19 +174,43 @@ pub(super) fn write_updated(
 
 pub(super) fn delete(db: &Database, id: StorageId) -> StateResult<bool> {
     const OP: &str = "delete_storage";
-    write(db, OP, |txn| {
-        let mut records: RecordTable<'_> = txn.open_table(STORAGES).during(OP)?;
-        let Some(record) = get_record::<StorageRecord>(&records, WHAT, OP, id)? else {
-            return Ok(false);
-        };
-        records.remove(id).during(OP)?;
-        let mut index: StorageIndex<'_> = txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
-        index.remove(index_key(&record)).during(OP)?;
-        drop(index);
-        locate(txn, Some(&record), None, OP)?;
-        // Its links stay: the tasks keep them, so the same location added again finds them.
-        Ok(true)
-    })
+    write(db, OP, |txn| delete_in(txn, id, OP))
+}
+
+/// [`delete`] in `txn`.
+fn delete_in(txn: &WriteTransaction, id: StorageId, operation: &'static str) -> StateResult<bool> {
+    let mut records: RecordTable<'_> = txn.open_table(STORAGES).during(operation)?;
+    let Some(record) = get_record::<StorageRecord>(&records, WHAT, operation, id)? else {
+        return Ok(false);
+    };
+    records.remove(id).during(operation)?;
+    let mut index: StorageIndex<'_> = txn.open_table(STORAGES_BY_PROJECT).during(operation)?;
+    index.remove(index_key(&record)).during(operation)?;
+    drop(index);
+    locate(txn, Some(&record), None, operation)?;
+    // Its links stay: the tasks keep them, so the same location added again finds them.
+    Ok(true)
+}
+
+/// Deletes every storage of `project`, both roles, in `txn`.
+pub(super) fn delete_of_project(
+    txn: &WriteTransaction,
+    project: ProjectId,
+    operation: &'static str,
+) -> StateResult<()> {
+    let ids: Vec<StorageId> = {
+        let index = txn.open_table(STORAGES_BY_PROJECT).during(operation)?;
+        let entries = index
+            .range((project, 0, 0)..=(project, u8::MAX, u64::MAX))
+            .during(operation)?;
+        entries
+            .map(|entry| entry.during(operation).map(|(key, _)| key.value().2))
+            .collect::<StateResult<_>>()?
+    };
+    for id in ids {
+        delete_in(txn, id, operation)?;
+    }
+    Ok(())
 }
 
 fn index_key(record: &StorageRecord) -> (u64, u8, u64) {

@@ -34,6 +34,9 @@ pub(super) const TASKS_BY_PROJECT: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("state_tasks_by_project");
 /// Project id -> number of its tasks.
 pub(super) const TASK_COUNTS: TableDefinition<u64, u64> = TableDefinition::new("state_task_counts");
+/// Project id -> (annotations not cancelled, predictions), summed over its tasks.
+pub(super) const PROJECT_TOTALS: TableDefinition<u64, (u64, u64)> =
+    TableDefinition::new("state_project_totals");
 /// (storage, key, row index) -> (task id, job id or [`NO_JOB`]): the dedupe links.
 pub(super) const LINKS: TableDefinition<(u64, &str, Option<u64>), (u64, u64)> =
     TableDefinition::new("state_links");
@@ -95,6 +98,7 @@ pub(super) fn create_all(txn: &WriteTransaction) -> StateResult<()> {
     }
     txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
     txn.open_table(TASK_COUNTS).during(OP)?;
+    txn.open_table(PROJECT_TOTALS).during(OP)?;
     txn.open_table(LINKS).during(OP)?;
     txn.open_table(JOB_BATCHES).during(OP)?;
     txn.open_table(LAST_IDS).during(OP)?;

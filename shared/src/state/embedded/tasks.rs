@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::annotations::AnnotationTables;
+use super::counts;
 use super::projects::maximum_annotations;
 use super::tables::{
     During, IdBlock, IdKind, LAST_IDS, LINKS, NO_JOB, PROJECTS, RecordTable, TASK_COUNTS, TASKS,
@@ -34,6 +35,9 @@ struct TaskWriter<'t> {
     task_ids: IdBlock,
     annotation_ids: IdBlock,
     created: u64,
+    /// The created tasks' `total_annotations` and `total_predictions`, summed.
+    counted_annotations: u64,
+    counted_predictions: u64,
     buf: Vec<u8>,
     annotation_buf: Vec<u8>,
 }
@@ -75,6 +79,8 @@ impl<'t> TaskWriter<'t> {
             task_ids: IdBlock::load(&ids, IdKind::Task, CREATE)?,
             annotation_ids: IdBlock::load(&ids, IdKind::Annotation, CREATE)?,
             created: 0,
+            counted_annotations: 0,
+            counted_predictions: 0,
             buf: Vec::with_capacity(512),
             annotation_buf: Vec::new(),
         })
@@ -127,6 +133,8 @@ impl<'t> TaskWriter<'t> {
             .insert((self.project, id), ())
             .during(CREATE)?;
         self.created += 1;
+        self.counted_annotations += task.total_annotations;
+        self.counted_predictions += task.total_predictions;
         outcome.created += 1;
         Ok(())
     }
@@ -160,7 +168,13 @@ impl<'t> TaskWriter<'t> {
                 .insert(self.project, before + self.created)
                 .during(CREATE)?;
         }
-        Ok(())
+        counts::shift_totals(
+            txn,
+            self.project,
+            self.counted_annotations as i64,
+            self.counted_predictions as i64,
+            CREATE,
+        )
     }
 }
 
@@ -208,42 +222,49 @@ pub(super) fn count(db: &Database, project: ProjectId) -> StateResult<u64> {
 /// Deletes the task, its annotations and its link (only if the link still names this task).
 pub(super) fn delete(db: &Database, id: TaskId) -> StateResult<bool> {
     const OP: &str = "delete_task";
-    write(db, OP, |txn| {
-        let Some(task) = get_record::<Task>(&txn.open_table(TASKS).during(OP)?, WHAT, OP, id)?
-        else {
-            return Ok(false);
-        };
-        delete_in(txn, &task, OP)?;
-        Ok(true)
-    })
+    write(db, OP, |txn| delete_in(txn, id, OP))
 }
 
-/// [`delete`] within `txn`, of a task read in it.
-pub(super) fn delete_in(txn: &WriteTransaction, task: &Task, op: &'static str) -> StateResult<()> {
-    txn.open_table(TASKS)
-        .during(op)?
-        .remove(task.id)
-        .during(op)?;
+/// [`delete`] in `txn`: the task counted out of its project, its link and annotations gone.
+pub(super) fn delete_in(
+    txn: &WriteTransaction,
+    id: TaskId,
+    operation: &'static str,
+) -> StateResult<bool> {
+    let mut records = txn.open_table(TASKS).during(operation)?;
+    let Some(task) = get_record::<Task>(&records, WHAT, operation, id)? else {
+        return Ok(false);
+    };
+    records.remove(id).during(operation)?;
+    drop(records);
     txn.open_table(TASKS_BY_PROJECT)
-        .during(op)?
-        .remove((task.project, task.id))
-        .during(op)?;
-    let mut counts = txn.open_table(TASK_COUNTS).during(op)?;
+        .during(operation)?
+        .remove((task.project, id))
+        .during(operation)?;
+    let mut counts = txn.open_table(TASK_COUNTS).during(operation)?;
     let before = counts
         .get(task.project)
-        .during(op)?
+        .during(operation)?
         .map_or(0, |v| v.value());
     counts
         .insert(task.project, before.saturating_sub(1))
-        .during(op)?;
+        .during(operation)?;
     drop(counts);
+    counts::shift_totals(
+        txn,
+        task.project,
+        -(task.total_annotations as i64),
+        -(task.total_predictions as i64),
+        operation,
+    )?;
     if let Some(source) = &task.source {
-        let mut links = txn.open_table(LINKS).during(op)?;
+        let mut links = txn.open_table(LINKS).during(operation)?;
         let link = (source.link_scope(), source.key.as_str(), source.row_index);
-        let linked = links.get(link).during(op)?.map(|v| v.value().0);
-        if linked == Some(task.id) {
-            links.remove(link).during(op)?;
+        let linked = links.get(link).during(operation)?.map(|v| v.value().0);
+        if linked == Some(id) {
+            links.remove(link).during(operation)?;
         }
     }
-    super::annotations::delete_of_task(txn, task.id, op)
+    super::annotations::delete_of_task(txn, id, operation)?;
+    Ok(true)
 }

@@ -143,3 +143,33 @@ async fn imports_100_000_tasks_in_batches_of_1000() {
     assert_eq!(created, TOTAL);
     assert_eq!(state.count_tasks(project.id).await.expect("count"), TOTAL);
 }
+
+/// A file from before the project totals existed gets them counted from its tasks on open.
+#[tokio::test]
+async fn a_file_without_project_totals_is_counted_on_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (db, state) = open(dir.path());
+    let project = state
+        .create_project(NewProject::default())
+        .await
+        .expect("project");
+    let mut task = NewTask::from_data(json!({ "text": "old" }));
+    task.predictions = vec![json!({ "result": [] }); 2];
+    task.annotations = vec![json!({ "result": [] })];
+    state
+        .create_tasks(project.id, None, vec![task.clone(), task])
+        .await
+        .expect("tasks");
+    drop(state);
+    let txn = db.database().begin_write().expect("write txn");
+    txn.delete_table(super::tables::PROJECT_TOTALS)
+        .expect("drop the totals");
+    txn.commit().expect("commit");
+
+    let reopened = EmbeddedState::new(db).expect("reopen");
+    let counts = reopened.project_counts(project.id).await.expect("counts");
+    assert_eq!(
+        (counts.tasks, counts.annotations, counts.predictions),
+        (2, 2, 4)
+    );
+}
