@@ -52,7 +52,16 @@ pub fn context(sdk: &aws_config::SdkConfig, aws: AwsSettings, settings: Settings
 /// The context of a Lambda function, from its environment.
 pub async fn context_from_env() -> Result<Context, ConfigError> {
     let aws = AwsSettings::from_env(&ProcessEnv)?;
-    let settings = Settings::from_env(&ProcessEnv, Path::new("."))?;
+    #[allow(unused_mut)]
+    let mut settings = Settings::from_env(&ProcessEnv, Path::new("."))?;
+    // The HTTP functions share the API token; a key derived from it signs media URLs in
+    // `storage-api` and verifies them in `uri-resolve` without one more secret to deploy.
+    #[cfg(feature = "api")]
+    if settings.media.signing_keys.is_empty()
+        && let Some(token) = ProcessEnv.var("LABELSYNC_API_TOKEN")
+    {
+        settings.media.signing_keys = vec![crate::resolve::signing::derived_key(&token)];
+    }
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     Ok(context(&sdk, aws, settings))
 }
