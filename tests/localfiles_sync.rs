@@ -68,9 +68,16 @@ async fn files_mode_makes_one_task_per_file_and_never_twice() {
     }
     let tasks = server.tasks(project).await;
     assert_eq!(tasks.len(), 1);
-    assert_eq!(
-        tasks[0]["data"],
-        json!({"image": "/data/local-files/?d=ds/image1.jpg"})
+    // Signed for this task as it is read (see media_urls.rs).
+    let image = tasks[0]["data"]["image"].as_str().unwrap_or_default();
+    let unsigned = format!(
+        "/data/local-files/?d=ds/image1.jpg&task={}&exp=",
+        tasks[0]["id"]
+    );
+    assert!(
+        image.starts_with(&unsigned) && image.contains("&sig="),
+        "{}",
+        tasks[0]["data"]
     );
     assert_eq!(
         tasks[0]["storage_filename"],

@@ -253,7 +253,8 @@ async fn the_local_process_turns_s3_notifications_into_tasks_without_a_sync() {
     assert_eq!(tasks.len(), 1);
     use base64::Engine;
     let image = tasks[0]["data"]["image"].as_str().unwrap_or_default();
-    let encoded = image.split("fileuri=").nth(1).unwrap_or_default();
+    let query = image.split("fileuri=").nth(1).unwrap_or_default();
+    let encoded = query.split('&').next().unwrap_or_default();
     let uri = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .expect("a base64 fileuri");

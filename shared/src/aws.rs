@@ -52,9 +52,25 @@ pub fn context(sdk: &aws_config::SdkConfig, aws: AwsSettings, settings: Settings
 /// The context of a Lambda function, from its environment.
 pub async fn context_from_env() -> Result<Context, ConfigError> {
     let aws = AwsSettings::from_env(&ProcessEnv)?;
-    let settings = Settings::from_env(&ProcessEnv, Path::new("."))?;
+    #[allow(unused_mut)]
+    let mut settings = Settings::from_env(&ProcessEnv, Path::new("."))?;
+    #[cfg(feature = "api")]
+    media_key_from_api_token(&mut settings, &ProcessEnv);
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     Ok(context(&sdk, aws, settings))
+}
+
+/// A Lambda's media signing key when the operator sets none: derived from
+/// `LABELSYNC_API_TOKEN`, which the HTTP functions share, so `storage-api` signs and
+/// `uri-resolve` verifies alike without one more secret to deploy (the queue functions have no
+/// token and sign nothing).
+#[cfg(feature = "api")]
+pub fn media_key_from_api_token(settings: &mut Settings, env: &dyn Env) {
+    if settings.media.signing_keys.is_empty()
+        && let Some(token) = env.var("LABELSYNC_API_TOKEN")
+    {
+        settings.media.signing_keys = vec![crate::resolve::signing::derived_key(&token)];
+    }
 }
 
 /// `LABELSYNC_API_TOKEN`, required where the API is served.
@@ -63,4 +79,51 @@ pub fn api_token_from_env() -> Result<crate::api::ApiToken, ConfigError> {
     Ok(crate::api::ApiToken(
         required(&ProcessEnv, "LABELSYNC_API_TOKEN")?.into(),
     ))
+}
+
+#[cfg(all(test, feature = "api"))]
+mod tests {
+    use super::*;
+
+    fn settings_with(pairs: &'static [(&'static str, &'static str)]) -> (Settings, impl Env) {
+        let env = move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        let settings = Settings::from_env(&env, Path::new("/nonexistent")).unwrap();
+        (settings, env)
+    }
+
+    #[test]
+    fn lambda_media_keys_come_from_the_operator_or_the_api_token() {
+        let (mut derived, env) = settings_with(&[("LABELSYNC_API_TOKEN", "the-token")]);
+        media_key_from_api_token(&mut derived, &env);
+        let (mut again, env) = settings_with(&[("LABELSYNC_API_TOKEN", "the-token")]);
+        media_key_from_api_token(&mut again, &env);
+        assert_eq!(derived.media.signing_keys.len(), 1);
+        assert_eq!(
+            derived.media, again.media,
+            "every function derives the same key"
+        );
+        assert_ne!(derived.media.signing_keys[0].expose(), "the-token");
+
+        let (mut chosen, env) = settings_with(&[
+            ("LABELSYNC_API_TOKEN", "the-token"),
+            (
+                "LABELSYNC_MEDIA_SIGNING_KEYS",
+                "an-operator-key-of-32-characters-or-more",
+            ),
+        ]);
+        media_key_from_api_token(&mut chosen, &env);
+        assert_eq!(
+            chosen.media.signing_keys[0].expose(),
+            "an-operator-key-of-32-characters-or-more"
+        );
+
+        let (mut queue_function, env) = settings_with(&[]);
+        media_key_from_api_token(&mut queue_function, &env);
+        assert!(queue_function.media.signing_keys.is_empty());
+    }
 }

@@ -81,7 +81,12 @@ pub async fn start(config: LocalConfig, layer: Option<BackendLayer>) -> Result<R
     let db = EmbeddedDb::open(&config.data_dir)?;
     let state = Arc::new(EmbeddedState::new(db.clone())?);
     let queue = Arc::new(EmbeddedQueue::open(db, config.settings.max_receives)?);
-    let mut ctx = Context::new(state, queue, config.settings.clone());
+    let mut settings = config.settings.clone();
+    if settings.media.signing_keys.is_empty() {
+        let key = token::media_signing_key(&config.data_dir)?;
+        settings.media.signing_keys = vec![labelsync::model::Secret::new(key)];
+    }
+    let mut ctx = Context::new(state, queue, settings);
     if let Some(layer) = layer {
         ctx = ctx.with_backend_layer(layer);
     }

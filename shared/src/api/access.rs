@@ -19,6 +19,11 @@ pub enum Caller {
         token: TokenId,
         projects: Arc<BTreeSet<ProjectId>>,
     },
+    /// A media request with a valid signature instead of a token: it sees the one project the
+    /// signed task or project is in, and the signature itself pins the route and the object.
+    SignedMedia {
+        project: ProjectId,
+    },
 }
 
 impl Caller {
@@ -31,6 +36,7 @@ impl Caller {
         match self {
             Caller::Admin => true,
             Caller::Projects { projects, .. } => projects.contains(&project),
+            Caller::SignedMedia { project: signed } => *signed == project,
         }
     }
 
@@ -70,5 +76,7 @@ mod tests {
         assert_eq!(caller.require_admin().unwrap_err().status, 403);
         assert!(Caller::Admin.sees(4));
         Caller::Admin.require_admin().unwrap();
+        let signed = Caller::SignedMedia { project: 2 };
+        assert!(signed.sees(2) && !signed.sees(3) && !signed.is_admin());
     }
 }

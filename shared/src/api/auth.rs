@@ -1,7 +1,8 @@
 //! `Authorization: Token <key>` (Label Studio's header; `Bearer` is accepted too) on every
 //! endpoint but `/health`. The operator's token makes the caller the admin; a project token
 //! (`lst_<id>_<secret>`, minted by the admin, stored only as a SHA-256 hash) makes the caller
-//! that token's projects. Keys are compared in constant time.
+//! that token's projects. Keys are compared in constant time. Without the header, a media
+//! route accepts a signed URL instead ([`super::signed_media`]).
 
 use std::sync::Arc;
 
@@ -54,6 +55,11 @@ pub async fn require_token(
         .map(str::trim)
         .map(str::to_owned);
     let Some(key) = presented else {
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        if let Some(signed) = super::signed_media::caller(&check.ctx, &method, &uri).await {
+            request.extensions_mut().insert(signed?);
+            return Ok(next.run(request).await);
+        }
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "Authentication credentials were not provided.",

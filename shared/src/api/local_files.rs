@@ -55,6 +55,7 @@ pub async fn serve(
         cache_control: "private, max-age=0, must-revalidate",
         etag: &weak_etag,
         not_modified_with_range: true,
+        timeout: None,
     };
     match object_response(backend.as_ref(), &key, &headers, &options).await {
         Ok(response) => response,

@@ -10,6 +10,7 @@ mod local_files;
 mod object_events;
 mod projects;
 mod resolve;
+mod signed_media;
 mod storages;
 mod task_deletion;
 mod tasks;
@@ -20,6 +21,7 @@ use axum::extract::Request;
 use axum::http::Uri;
 use axum::routing::{delete, get, post};
 
+use crate::config::CorsOrigins;
 use crate::context::Context;
 pub use auth::ApiToken;
 
@@ -64,7 +66,8 @@ pub fn router(ctx: Context, token: ApiToken) -> Router {
             post(object_events::push).options(object_events::handshake),
         )
         .with_state(ctx.clone());
-    guarded(routes, ctx, token).merge(pushed)
+    let cors = ctx.settings.cors_origins.clone();
+    with_cors(guarded(routes, ctx, token), cors.as_ref()).merge(pushed)
 }
 
 /// The media routes alone (`uri-resolve`): storage URIs to redirects or proxy streams, and
@@ -73,8 +76,57 @@ pub fn media_router(ctx: Context, token: ApiToken) -> Router {
     let routes = Router::new()
         .route("/health", get(|| async { "ok" }))
         .merge(media_routes());
-    guarded(routes, ctx, token)
+    let cors = ctx.settings.cors_origins.clone();
+    with_cors(guarded(routes, ctx, token), cors.as_ref())
 }
+
+/// Browsers' cross-origin rules, outside the token check so that preflights (which carry no
+/// token) are answered; no layer at all when the operator allows no origin. Providers' push
+/// endpoints stay outside it: Event Grid's `OPTIONS` handshake is not a preflight.
+fn with_cors(router: Router, origins: Option<&CorsOrigins>) -> Router {
+    use axum::http::{HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let Some(origins) = origins else {
+        return router;
+    };
+    let allow_origin = match origins {
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        ),
+    };
+    let layer = CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::RANGE,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+        ])
+        .expose_headers([
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
+            header::CONTENT_LENGTH,
+            header::ETAG,
+            header::LAST_MODIFIED,
+        ])
+        .max_age(std::time::Duration::from_secs(CORS_MAX_AGE_SECS));
+    router.layer(layer)
+}
+
+/// How long browsers may cache a preflight's answer.
+const CORS_MAX_AGE_SECS: u64 = 600;
 
 fn media_routes() -> Router<Context> {
     Router::new()

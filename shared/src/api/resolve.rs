@@ -87,6 +87,7 @@ async fn resolve(
         ),
         etag: &strong_etag,
         not_modified_with_range: false,
+        timeout: Some(ctx.settings.resolver.proxy_timeout),
     };
     match object_response(backend.as_ref(), &key, headers, &options).await {
         Ok(response) => Ok(response),

@@ -15,7 +15,8 @@ use super::projects::get_project;
 use crate::connectors::Storage;
 use crate::context::Context;
 use crate::model::{Annotation, Project, StorageRole, Task, iso_time};
-use crate::resolve::rewrite::{rename_undefined, rewrite_uris};
+use crate::resolve::rewrite::{MediaLinks, rename_undefined, rewrite_uris};
+use crate::resolve::signing::MediaSigner;
 
 /// The most tasks one page returns.
 const MAX_PAGE_SIZE: usize = 1000;
@@ -63,9 +64,15 @@ impl TaskView {
         let mut fields = task.ls_fields();
         let mut data = task.data.clone();
         rename_undefined(&mut data, &self.project.label_config);
-        rewrite_uris(&mut data, task.id, &ctx.settings.hostname, &|uri| {
-            self.serves(uri)
-        });
+        let links = MediaLinks {
+            task: task.id,
+            hostname: &ctx.settings.hostname,
+            signing: MediaSigner::new(&ctx.settings.media).map(|s| {
+                let expires = s.expiry();
+                (s, expires)
+            }),
+        };
+        rewrite_uris(&mut data, &links, &|uri| self.serves(uri));
         fields.insert("data".into(), data);
         fields.insert("predictions".into(), Value::Array(task.predictions.clone()));
         fields.insert(

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::StreamExt;
 
 use super::{
     BackendError, ByteRange, GetResult, ListPage, ListRequest, ObjectMeta, ObjectStore, Presigner,
@@ -34,6 +35,9 @@ pub enum Fault {
     Hang,
     /// A successful read whose bytes are these instead of the object's.
     Garbage(Bytes),
+    /// A read that answers and sends its first chunk, then never another (a storage that
+    /// stalls mid-body).
+    StallBody,
 }
 
 /// One rule: `fault` for calls of `operation` whose key contains `key_part` (any key when
@@ -135,11 +139,12 @@ impl FailingStore {
         None
     }
 
-    /// Fails (or hangs, until cleared) when a rule takes the call.
-    async fn before(&self, operation: Operation, key: &str) -> Result<Option<Bytes>, BackendError> {
+    /// Fails (or hangs, until cleared) when a rule takes the call; the faults that change a
+    /// successful read are returned.
+    async fn before(&self, operation: Operation, key: &str) -> Result<Option<Fault>, BackendError> {
         match self.fault_for(operation, key) {
             None => Ok(None),
-            Some(Fault::Garbage(bytes)) => Ok(Some(bytes)),
+            Some(fault @ (Fault::Garbage(_) | Fault::StallBody)) => Ok(Some(fault)),
             Some(Fault::Error) => Err(injected(operation, key)),
             Some(Fault::Hang) => {
                 let mut released = self.generation.subscribe();
@@ -172,8 +177,16 @@ impl ObjectStore for FailingStore {
     }
 
     async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<GetResult, BackendError> {
-        let Some(garbage) = self.before(Operation::Get, key).await? else {
-            return self.inner.get(key, range).await;
+        let garbage = match self.before(Operation::Get, key).await? {
+            Some(Fault::Garbage(garbage)) => garbage,
+            Some(Fault::StallBody) => {
+                let mut got = self.inner.get(key, range).await?;
+                let first = got.body.next().await;
+                let stalled = futures::stream::iter(first).chain(futures::stream::pending());
+                got.body = Box::pin(stalled);
+                return Ok(got);
+            }
+            _ => return self.inner.get(key, range).await,
         };
         let size = garbage.len() as u64;
         Ok(GetResult {

@@ -39,6 +39,34 @@ pub struct ResolverSettings {
     pub max_range_size: u64,
     /// `RESOLVER_PROXY_CACHE_TIMEOUT`: `max-age` of proxied responses, seconds.
     pub cache_timeout: u64,
+    /// `RESOLVER_PROXY_TIMEOUT`: the longest a proxied read may take, from the request to the
+    /// last byte; a stalled upstream ends the response (aborted) instead of holding it open.
+    pub proxy_timeout: Duration,
+}
+
+/// Signed media URLs: what lets an `<img>` load `/tasks/<id>/resolve/` and
+/// `/data/local-files/` without an `Authorization` header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaSettings {
+    /// `LABELSYNC_MEDIA_SIGNING_KEYS`: comma-separated keys; the first signs, every one
+    /// verifies (so a new key goes first and the old one stays until its URLs have expired).
+    /// Empty after [`Settings::from_env`] when unset: the local process then uses a random key
+    /// kept in its data directory, a Lambda one derived from `LABELSYNC_API_TOKEN`; with no
+    /// key at all, URLs are not signed and only a token opens media.
+    pub signing_keys: Vec<Secret>,
+    /// `LABELSYNC_MEDIA_URL_TTL_SECONDS`: how long a signed URL stays valid after the task
+    /// data that carries it was read.
+    pub url_ttl: Duration,
+}
+
+/// `LABELSYNC_CORS_ORIGINS`: the browser origins that may call the API and load media from
+/// scripts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// `*`: any origin (credentials are never allowed; clients send their token themselves).
+    Any,
+    /// Exact origins (`https://app.example.com`, scheme, host and port).
+    List(Vec<String>),
 }
 
 /// Settings shared by the API and the workers.
@@ -77,6 +105,11 @@ pub struct Settings {
     /// `LABELSYNC_EVENTS_SECRET`: what providers that push object notifications over HTTP
     /// (Event Grid, Pub/Sub) present as `?secret=`; unset, that endpoint is off.
     pub events_secret: Option<Secret>,
+    /// Signed media URLs ([`MediaSettings`]).
+    pub media: MediaSettings,
+    /// `LABELSYNC_CORS_ORIGINS`: unset, no CORS headers at all (browsers then allow only
+    /// same-origin scripts).
+    pub cors_origins: Option<CorsOrigins>,
 }
 
 /// Reads variables; a closure in tests, the process environment otherwise.
@@ -180,6 +213,10 @@ pub const SETTINGS_HELP: &[(&str, &str)] = &[
         "max-age of proxied media, seconds (default 3600)",
     ),
     (
+        "RESOLVER_PROXY_TIMEOUT",
+        "seconds a proxied media read may take before the response is ended (default 20)",
+    ),
+    (
         "SYNC_ON_TARGET_STORAGE_CREATION",
         "export all annotations when a target storage is created (default true)",
     ),
@@ -216,6 +253,18 @@ pub const SETTINGS_HELP: &[(&str, &str)] = &[
         "the secret (20 characters or more) that Event Grid and Pub/Sub push requests present as ?secret= at /api/object-events (default: unset, the endpoint is off)",
     ),
     (
+        "LABELSYNC_MEDIA_SIGNING_KEYS",
+        "comma-separated keys (32 characters or more each) that sign media URLs in task data; the first signs, all verify (default: the local process generates one in its data directory, Lambda derives one from LABELSYNC_API_TOKEN)",
+    ),
+    (
+        "LABELSYNC_MEDIA_URL_TTL_SECONDS",
+        "how long a signed media URL stays valid after the task was read (default 3600)",
+    ),
+    (
+        "LABELSYNC_CORS_ORIGINS",
+        "browser origins allowed to call the API and load media: comma-separated exact origins, or * (default: unset, no CORS headers)",
+    ),
+    (
         "LABELSYNC_ALLOW_PRIVATE_ENDPOINTS",
         "let storages reach loopback/private/special addresses: true, or a comma-separated list of addresses and CIDR ranges (default false)",
     ),
@@ -238,6 +287,7 @@ impl Settings {
             resolver: ResolverSettings {
                 max_range_size: ls_number(env, "RESOLVER_PROXY_MAX_RANGE_SIZE", 8 * 1024 * 1024)?,
                 cache_timeout: ls_number(env, "RESOLVER_PROXY_CACHE_TIMEOUT", 3600)?,
+                proxy_timeout: proxy_timeout(env)?,
             },
             sync_on_target_storage_creation: ls_bool(env, "SYNC_ON_TARGET_STORAGE_CREATION", true)?,
             list_page_size: positive(
@@ -272,8 +322,87 @@ impl Settings {
                 parquet_bytes: byte_limit(env, "LABELSYNC_MAX_PARQUET_BYTES", 64)?,
             },
             events_secret: events_secret(env)?,
+            media: MediaSettings {
+                signing_keys: media_signing_keys(env)?,
+                url_ttl: Duration::from_secs(positive(
+                    own_number(env, "LABELSYNC_MEDIA_URL_TTL_SECONDS", 3600)?,
+                    "LABELSYNC_MEDIA_URL_TTL_SECONDS",
+                )? as u64),
+            },
+            cors_origins: cors_origins(env)?,
         })
     }
+}
+
+/// Label Studio's `RESOLVER_PROXY_TIMEOUT` (seconds, default 20), at least one second.
+fn proxy_timeout(env: &dyn Env) -> Result<Duration, ConfigError> {
+    let Some((variable, value)) = ls_var(env, "RESOLVER_PROXY_TIMEOUT") else {
+        return Ok(Duration::from_secs(20));
+    };
+    let seconds: usize = parse_number(&variable, &value)?;
+    positive(seconds, &variable).map(|s| Duration::from_secs(s as u64))
+}
+
+/// The shortest media signing key accepted: a key is a secret, not a password.
+pub const MIN_MEDIA_KEY_CHARS: usize = 32;
+
+/// `LABELSYNC_MEDIA_SIGNING_KEYS`: never echoed in an error.
+fn media_signing_keys(env: &dyn Env) -> Result<Vec<Secret>, ConfigError> {
+    const VARIABLE: &str = "LABELSYNC_MEDIA_SIGNING_KEYS";
+    let Some(value) = env.var(VARIABLE) else {
+        return Ok(Vec::new());
+    };
+    let keys: Vec<&str> = value.split(',').map(str::trim).collect();
+    if let Some(position) = keys.iter().position(|k| k.len() < MIN_MEDIA_KEY_CHARS) {
+        return Err(ConfigError {
+            variable: VARIABLE.into(),
+            value: "(hidden)".into(),
+            problem: format!(
+                "key {} of {} is shorter than {MIN_MEDIA_KEY_CHARS} characters",
+                position + 1,
+                keys.len()
+            ),
+        });
+    }
+    Ok(keys.into_iter().map(Secret::new).collect())
+}
+
+/// `LABELSYNC_CORS_ORIGINS`: `*`, or origins as a browser sends them in `Origin`.
+fn cors_origins(env: &dyn Env) -> Result<Option<CorsOrigins>, ConfigError> {
+    const VARIABLE: &str = "LABELSYNC_CORS_ORIGINS";
+    let Some(value) = env.var(VARIABLE) else {
+        return Ok(None);
+    };
+    if value.trim() == "*" {
+        return Ok(Some(CorsOrigins::Any));
+    }
+    let mut origins = Vec::new();
+    for origin in value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let origin = origin.trim_end_matches('/');
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let valid = rest
+            .is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#', '@', '*', ' ']));
+        if !valid {
+            return Err(ConfigError {
+                variable: VARIABLE.into(),
+                value: value.clone(),
+                problem: format!(
+                    "{origin:?} is not an origin: expected * or scheme://host[:port] (for example https://app.example.com), comma-separated"
+                ),
+            });
+        }
+        origins.push(origin.to_owned());
+    }
+    if origins.is_empty() {
+        return Err(ConfigError {
+            variable: VARIABLE.into(),
+            value,
+            problem: "names no origin: expected * or comma-separated origins".into(),
+        });
+    }
+    Ok(Some(CorsOrigins::List(origins)))
 }
 
 /// `LABELSYNC_EVENTS_SECRET`, long enough not to be guessed.
@@ -441,6 +570,70 @@ mod tests {
                 .to_string()
                 .contains("http://")
         );
+    }
+
+    #[test]
+    fn media_and_cors_settings() {
+        let s = Settings::from_env(&env(&[]), Path::new("/")).unwrap();
+        assert!(s.media.signing_keys.is_empty() && s.cors_origins.is_none());
+        assert_eq!(
+            (
+                s.media.url_ttl.as_secs(),
+                s.resolver.proxy_timeout.as_secs()
+            ),
+            (3600, 20)
+        );
+        let long = "k".repeat(32);
+        let s = Settings::from_env(
+            &env(&[
+                ("LABELSYNC_MEDIA_SIGNING_KEYS", &format!("{long}1, {long}2")),
+                ("LABELSYNC_MEDIA_URL_TTL_SECONDS", "5"),
+                (
+                    "LABELSYNC_CORS_ORIGINS",
+                    "https://a.example, http://b.example:8080/",
+                ),
+                ("RESOLVER_PROXY_TIMEOUT", "3"),
+            ]),
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(s.media.signing_keys.len(), 2);
+        assert_eq!(s.media.signing_keys[1].expose(), format!("{long}2"));
+        assert_eq!(
+            s.cors_origins,
+            Some(CorsOrigins::List(vec![
+                "https://a.example".into(),
+                "http://b.example:8080".into()
+            ]))
+        );
+        assert_eq!(s.resolver.proxy_timeout.as_secs(), 3);
+        let any = Settings::from_env(&env(&[("LABELSYNC_CORS_ORIGINS", "*")]), Path::new("/"));
+        assert_eq!(any.unwrap().cors_origins, Some(CorsOrigins::Any));
+    }
+
+    #[test]
+    fn bad_media_and_cors_settings_name_the_variable_and_hide_keys() {
+        let short = "short-secret-key";
+        let err = Settings::from_env(
+            &env(&[("LABELSYNC_MEDIA_SIGNING_KEYS", short)]),
+            Path::new("/"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("LABELSYNC_MEDIA_SIGNING_KEYS="), "{err}");
+        assert!(!err.contains(short), "{err}");
+        for (variable, value) in [
+            ("RESOLVER_PROXY_TIMEOUT", "soon"),
+            ("LABEL_STUDIO_RESOLVER_PROXY_TIMEOUT", "0"),
+            ("LABELSYNC_CORS_ORIGINS", "app.example.com"),
+            ("LABELSYNC_CORS_ORIGINS", "https://a.example/path"),
+            ("LABELSYNC_MEDIA_URL_TTL_SECONDS", "0"),
+        ] {
+            let err = Settings::from_env(&env(&[(variable, value)]), Path::new("/"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(&format!("{variable}=")), "{err}");
+        }
     }
 
     #[test]

@@ -1,9 +1,14 @@
 //! A backend object as an HTTP response: ranges (206 + `Content-Range`), 416 past the end,
-//! validators (`ETag`, `Last-Modified`, 304 on `If-None-Match`), and the body streamed.
+//! validators (`ETag`, `Last-Modified`, 304 on `If-None-Match`), and the body streamed, within
+//! a deadline when the caller sets one (the resolver's `RESOLVER_PROXY_TIMEOUT`).
+
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use futures::StreamExt;
+use tokio::time::Instant;
 
 use super::range::requested_range;
 use crate::backends::{BackendError, GetResult, ObjectMeta, ObjectStore};
@@ -17,6 +22,10 @@ pub struct StreamOptions<'a> {
     pub etag: &'a (dyn Fn(&ObjectMeta) -> Option<String> + Sync),
     /// Answer 304 only for requests without `Range` (the resolver) or for all (local files).
     pub not_modified_with_range: bool,
+    /// The longest the whole read may take, from the call to the body's last byte: a stalled
+    /// upstream then fails the call, or aborts the body already under way (the client sees a
+    /// response cut short, never a hang). `None`: no limit (local files).
+    pub timeout: Option<Duration>,
 }
 
 /// Streams `key` from `backend` as the request's headers ask.
@@ -25,6 +34,26 @@ pub async fn object_response(
     key: &str,
     request: &HeaderMap,
     options: &StreamOptions<'_>,
+) -> Result<Response, BackendError> {
+    let Some(timeout) = options.timeout else {
+        return respond(backend, key, request, options, None).await;
+    };
+    let deadline = Instant::now() + timeout;
+    // Without a deadline a storage that stops sending holds the response (and a Lambda) open.
+    tokio::time::timeout_at(
+        deadline,
+        respond(backend, key, request, options, Some(deadline)),
+    )
+    .await
+    .unwrap_or_else(|_| Err(timed_out(key, timeout)))
+}
+
+async fn respond(
+    backend: &dyn ObjectStore,
+    key: &str,
+    request: &HeaderMap,
+    options: &StreamOptions<'_>,
+    deadline: Option<Instant>,
 ) -> Result<Response, BackendError> {
     let range_header = request.get(header::RANGE).and_then(|v| v.to_str().ok());
     let range = match range_header {
@@ -36,7 +65,10 @@ pub async fn object_response(
         other => requested_range(other, u64::MAX, options.max_range),
     };
     let got = match backend.get(key, range).await {
-        Ok(got) => got,
+        Ok(got) => match (deadline, options.timeout) {
+            (Some(deadline), Some(timeout)) => until(got, deadline, key, timeout),
+            _ => got,
+        },
         Err(BackendError::InvalidRange { size, .. }) => return Ok(unsatisfiable(size)),
         Err(e) => return Err(e),
     };
@@ -52,6 +84,43 @@ pub async fn object_response(
         key,
         options.cache_control,
     ))
+}
+
+/// The body of `got`, failing at `deadline` if it has not ended by then.
+fn until(mut got: GetResult, deadline: Instant, key: &str, timeout: Duration) -> GetResult {
+    let key = key.to_owned();
+    let sleep = Box::pin(tokio::time::sleep_until(deadline));
+    let body = futures::stream::unfold(
+        (got.body, sleep, false),
+        move |(mut body, mut sleep, ended)| {
+            let key = key.clone();
+            async move {
+                if ended {
+                    return None;
+                }
+                tokio::select! {
+                    item = body.next() => item.map(|item| (item, (body, sleep, false))),
+                    () = &mut sleep => Some((Err(timed_out(&key, timeout)), (body, sleep, true))),
+                }
+            }
+        },
+    );
+    got.body = Box::pin(body);
+    got
+}
+
+fn timed_out(key: &str, timeout: Duration) -> BackendError {
+    BackendError::Io {
+        operation: "proxied read",
+        key: key.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "the storage did not finish within RESOLVER_PROXY_TIMEOUT ({} s)",
+                timeout.as_secs()
+            ),
+        ),
+    }
 }
 
 fn if_none_match(request: &HeaderMap, etag: &str) -> bool {
