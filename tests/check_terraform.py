@@ -3,7 +3,8 @@
 terraform validate cannot run here (the AWS provider comes from a registry this machine does
 not reach), so this compares what both deployments must agree on: the functions, their memory
 and timeouts, which queue each consumes with which batch size and partial-failure reporting,
-the queues' visibility timeouts, the HTTP routes and the schedules. Exits 1 with every difference listed.
+the queues' visibility timeouts, the HTTP routes, the schedules and the functions behind a
+streaming Function URL. Exits 1 with every difference listed.
 """
 import glob
 import sys
@@ -76,14 +77,41 @@ def terraform_view(local):
     return functions, routes, consumers, visibility, schedules
 
 
+def sam_streamed(template):
+    """Binaries behind a Function URL, with its auth type and invoke mode."""
+    return sorted(
+        (r["Metadata"]["BuildProperties"]["Binary"], c.get("AuthType"), c.get("InvokeMode"))
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+        for c in [r["Properties"].get("FunctionUrlConfig")]
+        if c
+    )
+
+
+def terraform_streamed(folder):
+    """The same from `aws_lambda_function_url` resources and the function each one names."""
+    resources = {}
+    for path in glob.glob(f"{folder}/*.tf"):
+        for block in hcl2.load(open(path)).get("resource", []):
+            for kind, named in block.items():
+                for name, body in named.items():
+                    resources[(unquote(kind), unquote(name))] = body
+    out = []
+    for (kind, _), body in resources.items():
+        if kind != "aws_lambda_function_url":
+            continue
+        target = unquote(body["function_name"]).strip("${}").split(".")[1]
+        binary = unquote(resources[("aws_lambda_function", target)]["filename"]).split("/")[-2]
+        out.append((binary, unquote(body["authorization_type"]), unquote(body["invoke_mode"])))
+    return sorted(out)
+
+
 def main():
-    sam = sam_view(yaml.load(open("infra/template.yaml"), Loader=SamLoader))
-    tf = terraform_view(terraform("infra/terraform"))
-    problems = [
-        f"{what}: SAM has {s!r}, Terraform has {t!r}"
-        for what, s, t in zip(["functions", "routes", "queue consumers", "visibility timeouts", "schedules"], sam, tf)
-        if s != t
-    ]
+    template = yaml.load(open("infra/template.yaml"), Loader=SamLoader)
+    sam = list(sam_view(template)) + [sam_streamed(template)]
+    tf = list(terraform_view(terraform("infra/terraform"))) + [terraform_streamed("infra/terraform")]
+    what = ["functions", "routes", "queue consumers", "visibility timeouts", "schedules", "function URLs"]
+    problems = [f"{w}: SAM has {s!r}, Terraform has {t!r}" for w, s, t in zip(what, sam, tf) if s != t]
     if "ReportBatchItemFailures" not in open("infra/terraform/functions.tf").read():
         problems.append("Terraform's event source mappings do not report partial batch failures")
     for problem in problems:

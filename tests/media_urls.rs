@@ -588,3 +588,30 @@ async fn a_stalled_storage_cannot_hold_a_proxied_read_open() {
     assert_eq!(fine.text().await.unwrap(), "fine");
     faults.clear("stalls");
 }
+
+/// With `LABELSYNC_MEDIA_URL` (on AWS, `uri-resolve`'s streaming Function URL), task data's
+/// media links point there, signed as always; the API's own links are unchanged.
+#[tokio::test]
+async fn media_links_use_the_media_origin_when_one_is_set() {
+    let media = "https://abcdefg.lambda-url.us-east-1.on.aws";
+    let server = Server::start_with(&[
+        ("LABELSYNC_ALLOW_PRIVATE_ENDPOINTS", "true"),
+        (
+            "LABELSYNC_MEDIA_URL",
+            "https://abcdefg.lambda-url.us-east-1.on.aws/",
+        ),
+    ]);
+    let bucket = s3_bucket(&[("a.jpg", "bytes of a")]).await;
+    let urls = s3_tasks(&server, &bucket, "elsewhere", false).await;
+    let a = url_of(&urls, "a.jpg");
+    let path = a
+        .strip_prefix(media)
+        .unwrap_or_else(|| panic!("{a} is not below {media}"));
+    assert!(path.starts_with("/tasks/") && path.contains("&sig="), "{a}");
+    let loaded = bare_get(&server, path).await;
+    assert_eq!(
+        loaded.text().await.unwrap(),
+        "bytes of a",
+        "the same route serves it"
+    );
+}

@@ -864,3 +864,76 @@ async fn the_scheduler_starts_each_due_sync_once_in_the_embedded_store() {
     let dir = tempfile::tempdir().unwrap();
     scheduler_starts_each_due_sync_once(&aws_with(Some(dir.path()), SMALL).await).await;
 }
+
+/// `uri-resolve` as Lambda runs it: a Function URL event (API Gateway's v2 payload) asks for a
+/// 20 MB object without `Range`, and the streaming adapter the function runs under returns it
+/// whole, in chunks as it is read. (A buffered Lambda response stops at 6 MB, which is why the
+/// function streams.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uri_resolve_streams_a_20_mb_object_whole_without_range() {
+    let aws = aws().await;
+    let bucket = bucket_of(&aws, Vec::new()).await;
+    let object: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let body = ByteStream::from(object.clone());
+    let put = aws
+        .s3
+        .put_object()
+        .bucket(&bucket)
+        .key("images/big.bin")
+        .body(body);
+    put.send().await.expect("put the object");
+    let (project, _) = s3_storage_with(&aws, &bucket, json!({"presign": false})).await;
+    let uri = format!("s3://{bucket}/images/big.bin");
+    let task = labelsync::model::NewTask::from_data(json!({ "video": uri }));
+    aws.ctx
+        .state
+        .create_tasks(project, None, vec![task])
+        .await
+        .unwrap();
+    let task = aws.ctx.state.list_tasks(project, None, 1).await.unwrap()[0].id;
+
+    let token = labelsync::api::ApiToken("lambda-media-token".into());
+    let mut service = labelsync::lambda::media_service(aws.ctx.clone(), token);
+    let path = format!("/tasks/{task}/resolve/");
+    let query = format!("fileuri={}", labelsync::resolve::uri::encode_fileuri(&uri));
+    let event: lambda_http::request::LambdaRequest =
+        serde_json::from_value(function_url_event(&path, &query)).expect("an HTTP event");
+    let event = lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
+    let response = tower::Service::call(&mut service, event).await.unwrap();
+
+    assert_eq!(response.metadata_prelude.status_code, 200);
+    let length = response.metadata_prelude.headers.get("content-length");
+    assert_eq!(length.and_then(|v| v.to_str().ok()), Some("20971520"));
+    let chunks: Vec<_> = response.stream.collect().await;
+    let mut received = Vec::with_capacity(object.len());
+    for chunk in &chunks {
+        received.extend_from_slice(chunk.as_ref().expect("a chunk"));
+    }
+    assert!(
+        received == object,
+        "{} bytes arrived, not the object",
+        received.len()
+    );
+    let largest = chunks.iter().flatten().map(|c| c.len()).max().unwrap_or(0);
+    assert!(
+        chunks.len() > 1 && largest < 6 * 1024 * 1024,
+        "{} chunks",
+        chunks.len()
+    );
+}
+
+/// A Lambda Function URL request (API Gateway's HTTP payload, version 2.0) with the token.
+fn function_url_event(path: &str, query: &str) -> serde_json::Value {
+    json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
+        "headers": {"authorization": "Token lambda-media-token",
+                    "host": "abcdefg.lambda-url.us-east-1.on.aws"},
+        "requestContext": {"accountId": "123456789012", "apiId": "abcdefg",
+            "domainName": "abcdefg.lambda-url.us-east-1.on.aws", "domainPrefix": "abcdefg",
+            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "labelsync-test"},
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "routeKey": "$default",
+            "stage": "$default", "time": "01/Dec/2026:00:00:00 +0000", "timeEpoch": 1795996800000_u64},
+        "isBase64Encoded": false
+    })
+}

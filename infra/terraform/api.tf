@@ -1,10 +1,9 @@
-# The HTTP API: the storage API and local files go to storage-api, resolve calls to uri-resolve.
+# The HTTP API: the storage API and local files go to storage-api. Resolve calls go to
+# uri-resolve's streaming Function URL (media.tf).
 locals {
   routes = {
-    "ANY /api/{proxy+}"           = "storage-api"
-    "GET /data/local-files"       = "storage-api"
-    "GET /tasks/{id}/{action}"    = "uri-resolve"
-    "GET /projects/{id}/{action}" = "uri-resolve"
+    "ANY /api/{proxy+}"     = "storage-api"
+    "GET /data/local-files" = "storage-api"
   }
   http_functions = toset(values(local.routes))
 }

@@ -31,8 +31,6 @@ locals {
     LABELSYNC_EXPORT_DLQ_URL   = aws_sqs_queue.dead_letter["export"].url
     # A message's last delivery records its failure instead of leaving it to the DLQ.
     LABELSYNC_QUEUE_MAX_RECEIVES = tostring(var.max_receives)
-    # Lambda's buffered response limit is 6 MB: proxied media ranges stay below it.
-    RESOLVER_PROXY_MAX_RANGE_SIZE = "4194304"
   }
   consumers = { for name, f in local.functions : name => f if f.consumes != null }
 }
@@ -43,8 +41,9 @@ resource "aws_cloudwatch_log_group" "function" {
   retention_in_days = var.log_retention_days
 }
 
+# Every function but uri-resolve, whose Function URL storage-api names (media.tf).
 resource "aws_lambda_function" "function" {
-  for_each         = local.functions
+  for_each         = { for name, f in local.functions : name => f if name != "uri-resolve" }
   function_name    = "${var.name}-${each.key}"
   role             = aws_iam_role.function[each.key].arn
   filename         = "${var.lambda_dir}/${each.key}/bootstrap.zip"
@@ -59,6 +58,7 @@ resource "aws_lambda_function" "function" {
     variables = merge(local.environment, {
       LABELSYNC_API_TOKEN     = var.api_token
       LABELSYNC_EVENTS_SECRET = var.events_secret
+      LABELSYNC_MEDIA_URL     = aws_lambda_function_url.media.function_url
     })
   }
   depends_on = [aws_cloudwatch_log_group.function]

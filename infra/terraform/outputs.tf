@@ -11,3 +11,8 @@ output "events_queue_arn" {
   description = "Name this queue in a bucket's notification configuration (see the README)."
   value       = aws_sqs_queue.work["events"].arn
 }
+
+output "media_url" {
+  description = "Base URL of the media routes (uri-resolve's streaming Function URL)."
+  value       = aws_lambda_function_url.media.function_url
+}

@@ -76,30 +76,63 @@ pub async fn run_sqs_function(handler: Handler) -> Result<(), lambda_runtime::Er
     .await
 }
 
-/// The whole of an HTTP function: the context built once, then `router` served through API
-/// Gateway.
+/// A router as a Lambda HTTP service: slashes optional, `lambda_http`'s request body made
+/// axum's.
 #[cfg(feature = "api")]
-async fn run_router(
-    router: fn(Context, crate::api::ApiToken) -> axum::Router,
-) -> Result<(), lambda_runtime::Error> {
+fn http_service(
+    router: axum::Router,
+) -> impl tower::Service<
+    lambda_http::Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
++ Send
++ 'static {
+    tower::ServiceExt::map_request(
+        crate::api::optional_slashes(router),
+        |request: lambda_http::Request| request.map(axum::body::Body::new),
+    )
+}
+
+/// `storage-api`: the same Router as the local process, through API Gateway (buffered
+/// responses: JSON, well under Lambda's 6 MB).
+#[cfg(feature = "api")]
+pub async fn run_http_function() -> Result<(), lambda_runtime::Error> {
     init_logging();
     let ctx = crate::aws::context_from_env().await?;
     let token = crate::aws::api_token_from_env()?;
-    let app = tower::ServiceExt::map_request(
-        crate::api::optional_slashes(router(ctx, token)),
-        |request: lambda_http::Request| request.map(axum::body::Body::new),
-    );
-    lambda_http::run(app).await
+    lambda_http::run(http_service(crate::api::router(ctx, token))).await
 }
 
-/// `storage-api`: the same Router as the local process.
+/// `uri-resolve`'s service: the media routes, whose responses Lambda streams
+/// ([`run_media_function`]).
 #[cfg(feature = "api")]
-pub async fn run_http_function() -> Result<(), lambda_runtime::Error> {
-    run_router(crate::api::router).await
+pub fn media_service(
+    ctx: Context,
+    token: crate::api::ApiToken,
+) -> lambda_http::StreamAdapter<
+    'static,
+    impl tower::Service<
+        lambda_http::Request,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future = impl Send,
+    > + Clone
+    + Send
+    + 'static,
+    axum::body::Body,
+> {
+    lambda_http::StreamAdapter::from(http_service(crate::api::media_router(ctx, token)))
 }
 
-/// `uri-resolve`: the media routes only.
+/// `uri-resolve`: the media routes behind a Function URL in `RESPONSE_STREAM` mode, so a
+/// proxied object of any size leaves as it is read, with or without `Range` (a buffered
+/// response stops at 6 MB).
 #[cfg(feature = "api")]
 pub async fn run_media_function() -> Result<(), lambda_runtime::Error> {
-    run_router(crate::api::media_router).await
+    init_logging();
+    let ctx = crate::aws::context_from_env().await?;
+    let token = crate::aws::api_token_from_env()?;
+    lambda_runtime::run(media_service(ctx, token)).await
 }

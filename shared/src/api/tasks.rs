@@ -66,7 +66,12 @@ impl TaskView {
         rename_undefined(&mut data, &self.project.label_config);
         let links = MediaLinks {
             task: task.id,
-            hostname: &ctx.settings.hostname,
+            hostname: ctx
+                .settings
+                .media
+                .base_url
+                .as_deref()
+                .unwrap_or(&ctx.settings.hostname),
             signing: MediaSigner::new(&ctx.settings.media).map(|s| {
                 let expires = s.expiry();
                 (s, expires)

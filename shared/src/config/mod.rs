@@ -57,6 +57,10 @@ pub struct MediaSettings {
     /// `LABELSYNC_MEDIA_URL_TTL_SECONDS`: how long a signed URL stays valid after the task
     /// data that carries it was read.
     pub url_ttl: Duration,
+    /// `LABELSYNC_MEDIA_URL`: the origin of the media routes in task data when they are served
+    /// elsewhere than the API (on AWS, `uri-resolve`'s Function URL, which streams); `None`:
+    /// the API's own (`HOST`).
+    pub base_url: Option<String>,
 }
 
 /// `LABELSYNC_CORS_ORIGINS`: the browser origins that may call the API and load media from
@@ -261,6 +265,10 @@ pub const SETTINGS_HELP: &[(&str, &str)] = &[
         "how long a signed media URL stays valid after the task was read (default 3600)",
     ),
     (
+        "LABELSYNC_MEDIA_URL",
+        "the origin of media URLs in task data when media is served apart from the API (on AWS: uri-resolve's streaming Function URL, set by the stack) (default: HOST)",
+    ),
+    (
         "LABELSYNC_CORS_ORIGINS",
         "browser origins allowed to call the API and load media: comma-separated exact origins, or * (default: unset, no CORS headers)",
     ),
@@ -328,6 +336,10 @@ impl Settings {
                     own_number(env, "LABELSYNC_MEDIA_URL_TTL_SECONDS", 3600)?,
                     "LABELSYNC_MEDIA_URL_TTL_SECONDS",
                 )? as u64),
+                base_url: env
+                    .var("LABELSYNC_MEDIA_URL")
+                    .map(|url| parse_hostname("LABELSYNC_MEDIA_URL", &url))
+                    .transpose()?,
             },
             cors_origins: cors_origins(env)?,
         })

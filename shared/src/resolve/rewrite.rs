@@ -255,6 +255,7 @@ mod tests {
         let settings = MediaSettings {
             signing_keys: vec![Secret::new("k")],
             url_ttl: std::time::Duration::from_secs(60),
+            base_url: None,
         };
         let signer = MediaSigner::new(&settings).unwrap();
         let links = MediaLinks {

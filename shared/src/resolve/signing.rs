@@ -147,6 +147,7 @@ mod tests {
         MediaSettings {
             signing_keys: keys.iter().map(|k| Secret::new(*k)).collect(),
             url_ttl: Duration::from_secs(3600),
+            base_url: None,
         }
     }
 
