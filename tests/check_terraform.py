@@ -3,8 +3,8 @@
 terraform validate cannot run here (the AWS provider comes from a registry this machine does
 not reach), so this compares what both deployments must agree on: the functions, their memory
 and timeouts, which queue each consumes with which batch size and partial-failure reporting,
-the queues' visibility timeouts, the HTTP routes, the schedules and the functions behind a
-streaming Function URL. Exits 1 with every difference listed.
+the queues' visibility timeouts, the HTTP routes, the schedules, the functions behind a
+streaming Function URL and the dead-letter queues with an alarm. Exits 1 with every difference listed.
 """
 import glob
 import sys
@@ -88,14 +88,39 @@ def sam_streamed(template):
     )
 
 
-def terraform_streamed(folder):
-    """The same from `aws_lambda_function_url` resources and the function each one names."""
+def sam_alarmed(template):
+    """Dead-letter queues with an alarm on visible messages, and its threshold."""
+    out = []
+    for r in template["Resources"].values():
+        p = r["Properties"] if r["Type"] == "AWS::CloudWatch::Alarm" else None
+        if p and p["MetricName"] == "ApproximateNumberOfMessagesVisible":
+            queue = p["Dimensions"][0]["Value"].split(":")[1].split(".")[0]
+            out.append((queue.removesuffix("DeadLetterQueue").lower(), p["Threshold"]))
+    return sorted(out)
+
+
+def terraform_alarmed(folder, local):
+    out = []
+    for (kind, _), body in terraform_resources(folder).items():
+        if kind == "aws_cloudwatch_metric_alarm" and "dead_letter" in str(body["dimensions"]):
+            queues = local["queues"] if "local.queues" in str(body["for_each"]) else {}
+            out.extend((unquote(q), body["threshold"]) for q in queues)
+    return sorted(out)
+
+
+def terraform_resources(folder):
     resources = {}
     for path in glob.glob(f"{folder}/*.tf"):
         for block in hcl2.load(open(path)).get("resource", []):
             for kind, named in block.items():
                 for name, body in named.items():
                     resources[(unquote(kind), unquote(name))] = body
+    return resources
+
+
+def terraform_streamed(folder):
+    """The same from `aws_lambda_function_url` resources and the function each one names."""
+    resources = terraform_resources(folder)
     out = []
     for (kind, _), body in resources.items():
         if kind != "aws_lambda_function_url":
@@ -108,9 +133,13 @@ def terraform_streamed(folder):
 
 def main():
     template = yaml.load(open("infra/template.yaml"), Loader=SamLoader)
-    sam = list(sam_view(template)) + [sam_streamed(template)]
-    tf = list(terraform_view(terraform("infra/terraform"))) + [terraform_streamed("infra/terraform")]
-    what = ["functions", "routes", "queue consumers", "visibility timeouts", "schedules", "function URLs"]
+    local = terraform("infra/terraform")
+    sam = list(sam_view(template)) + [sam_streamed(template), sam_alarmed(template)]
+    tf = list(terraform_view(local)) + [
+        terraform_streamed("infra/terraform"),
+        terraform_alarmed("infra/terraform", local),
+    ]
+    what = ["functions", "routes", "queue consumers", "visibility timeouts", "schedules", "function URLs", "dead-letter alarms"]
     problems = [f"{w}: SAM has {s!r}, Terraform has {t!r}" for w, s, t in zip(what, sam, tf) if s != t]
     if "ReportBatchItemFailures" not in open("infra/terraform/functions.tf").read():
         problems.append("Terraform's event source mappings do not report partial batch failures")

@@ -937,3 +937,48 @@ fn function_url_event(path: &str, query: &str) -> serde_json::Value {
         "isBase64Encoded": false
     })
 }
+
+/// The pipeline's embedded-metric-format lines (what a Lambda function writes to its log
+/// stream): a sync's ingest batches count every task it created, once (each message is
+/// delivered twice), and its end reports its duration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_the_tasks_a_sync_created_and_its_duration() {
+    let aws = aws().await;
+    let lines = Arc::new(std::sync::Mutex::new(Vec::<serde_json::Value>::new()));
+    let kept = Arc::clone(&lines);
+    let sink: labelsync::metrics::Sink = Arc::new(move |line: &str| {
+        kept.lock()
+            .unwrap()
+            .push(serde_json::from_str(line).expect("a JSON line"));
+    });
+    let aws = Aws {
+        ctx: aws
+            .ctx
+            .clone()
+            .with_metrics(labelsync::metrics::Metrics::to(sink, "pipeline")),
+        ..aws
+    };
+    let bucket = bucket_with(&aws, 23).await;
+    let (_, storage) = s3_storage(&aws, &bucket).await;
+    start_sync(&aws.ctx, &storage).await.expect("start sync");
+    drain(&aws, 2).await;
+    let synced = aws
+        .ctx
+        .state
+        .get_storage(storage.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(synced.last_sync_count, Some(23), "{synced:?}");
+
+    let lines = lines.lock().unwrap();
+    let sum = |name: &str| -> f64 { lines.iter().filter_map(|l| l[name].as_f64()).sum() };
+    assert_eq!(sum("TasksCreated"), 23.0, "{lines:?}");
+    let durations: Vec<f64> = lines
+        .iter()
+        .filter_map(|l| l["SyncDuration"].as_f64())
+        .collect();
+    assert_eq!(durations.len(), 1, "{lines:?}");
+    assert!(durations[0] >= 0.0 && durations[0] < 600.0, "{durations:?}");
+    assert!(lines.iter().all(|l| l["Function"] == "pipeline"));
+}

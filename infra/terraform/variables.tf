@@ -50,3 +50,9 @@ variable "events_secret" {
   default     = ""
   sensitive   = true
 }
+
+variable "alarm_topic_arn" {
+  description = "SNS topic the dead-letter alarms notify (empty: alarms without an action)."
+  type        = string
+  default     = ""
+}

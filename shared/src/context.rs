@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::backends::ObjectStore;
 use crate::config::Settings;
 use crate::connectors::{self, Connector, SettingsError, Storage};
+use crate::metrics::Metrics;
 use crate::model::StorageRecord;
 use crate::queue::Queue;
 use crate::state::StateStore;
@@ -35,6 +36,7 @@ pub struct Context {
     pub queue: Arc<dyn Queue>,
     pub settings: Arc<Settings>,
     pub relay: OutboxRelay,
+    pub metrics: Metrics,
     storages: Arc<StorageCache>,
     layer: Option<BackendLayer>,
 }
@@ -46,9 +48,16 @@ impl Context {
             queue,
             settings: Arc::new(settings),
             relay: OutboxRelay::default(),
+            metrics: Metrics::default(),
             storages: Arc::default(),
             layer: None,
         }
+    }
+
+    /// Emits its metrics to `metrics` (they are off by default).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Every backend this context hands out goes through `layer` first.

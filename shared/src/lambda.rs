@@ -53,22 +53,41 @@ pub async fn sqs_handler_for(
     Ok(response)
 }
 
-/// Logs without colours or local time: CloudWatch adds its own timestamp.
-fn init_logging() {
+/// Log lines as JSON (CloudWatch Logs Insights reads their fields), each written during an
+/// invocation with its request id: the runtime runs every invocation in a span that holds
+/// `requestId`, and each line carries its current span.
+pub fn log_subscriber<W>(writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
         .with_env_filter(filter)
-        .with_ansi(false)
-        .without_time()
-        .try_init();
+        .with_writer(writer)
+        .finish()
+}
+
+fn init_logging() {
+    let _ = tracing::subscriber::set_global_default(log_subscriber(std::io::stdout));
+}
+
+/// The function's context, with its metrics on (EMF lines named by the function).
+async fn function_context() -> Result<Context, lambda_runtime::Error> {
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
+    let ctx = crate::aws::context_from_env().await?;
+    Ok(ctx.with_metrics(crate::metrics::Metrics::emf(&function)))
 }
 
 /// The whole of an SQS-triggered function (`sync-fanout`, `task-ingest`, `annotation-export`):
 /// the context built once, then every event of its queue handled with `handler`.
 pub async fn run_sqs_function(handler: Handler) -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let ctx = crate::aws::context_from_env().await?;
+    let ctx = function_context().await?;
     let ctx = &ctx;
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {
         sqs_handler_for(ctx, handler, event)
@@ -100,7 +119,7 @@ fn http_service(
 #[cfg(feature = "api")]
 pub async fn run_http_function() -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let ctx = crate::aws::context_from_env().await?;
+    let ctx = function_context().await?;
     let token = crate::aws::api_token_from_env()?;
     lambda_http::run(http_service(crate::api::router(ctx, token))).await
 }
@@ -132,7 +151,7 @@ pub fn media_service(
 #[cfg(feature = "api")]
 pub async fn run_media_function() -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let ctx = crate::aws::context_from_env().await?;
+    let ctx = function_context().await?;
     let token = crate::aws::api_token_from_env()?;
     lambda_runtime::run(media_service(ctx, token)).await
 }

@@ -27,6 +27,7 @@ pub mod ingest;
 pub mod jobs;
 #[cfg(feature = "aws")]
 pub mod lambda;
+pub mod metrics;
 pub mod model;
 pub mod queue;
 #[cfg(feature = "api")]

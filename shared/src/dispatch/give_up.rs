@@ -8,6 +8,7 @@ use crate::context::Context;
 use crate::export::{self, LiveExport};
 use crate::jobs::finish::fail_job;
 use crate::jobs::{HandlerError, Message};
+use crate::metrics::Metric;
 use crate::model::{BatchId, BatchOutcome};
 use crate::sync::complete::complete_sync;
 use crate::sync::ingest::{ReadFailure, handle_ingest_batch};
@@ -25,6 +26,7 @@ pub async fn give_up(
     error: &HandlerError,
 ) -> Result<(), HandlerError> {
     tracing::error!(error = %error, deliveries, "a message failed on its last delivery; recording its failure");
+    ctx.metrics.emit(Metric::DeadLettered(1));
     match Message::from_body(body)? {
         Message::ListPage {
             job,

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::annotation_document;
 use crate::context::{Context, Opened};
 use crate::jobs::HandlerError;
+use crate::metrics::Metric;
 use crate::model::{Annotation, AnnotationId, StorageId, StorageRecord, StorageRole, SyncStatus};
 
 /// Annotations kept in a target's `meta.export_failing` / `meta.export_lost` lists.
@@ -32,7 +33,10 @@ pub async fn handle_export_annotation(
         // The usual case costs no write: the storage shows nothing of this annotation.
         Ok(()) if !is_listed(&record, annotation) => return Ok(()),
         Ok(()) => LiveExport::Written(annotation),
-        Err(e) => LiveExport::Failing(annotation, e.to_string()),
+        Err(e) => {
+            ctx.metrics.emit(Metric::ExportFailures(1));
+            LiveExport::Failing(annotation, e.to_string())
+        }
     };
     show_live_export(ctx, storage, outcome).await?;
     result

@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use super::HandlerError;
 use crate::context::Context;
+use crate::metrics::Metric;
 use crate::model::{
     JobId, JobKind, JobStatus, StorageRecord, SyncJob, SyncStatus, ls_timestamp, now,
 };
@@ -54,6 +55,10 @@ pub async fn show_on_storage(
         }
     };
     ctx.state.update_storage(job.storage, &update).await?;
+    if let Some(finished) = job.finished_at {
+        let duration = (finished - job.created_at).num_milliseconds().max(0) as f64 / 1e3;
+        ctx.metrics.emit(Metric::SyncDuration(duration));
+    }
     Ok(())
 }
 

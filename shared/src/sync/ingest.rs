@@ -13,6 +13,7 @@ use crate::context::Context;
 use crate::ingest::{TaskItem, read_tasks, task_file_format};
 use crate::jobs::finish::fail_job;
 use crate::jobs::{BatchKey, HandlerError, describe, running_job_storage};
+use crate::metrics::Metric;
 use crate::model::{
     BatchId, BatchOutcome, CreateOutcome, JobId, NewTask, StorageId, StorageRecord, TaskSource,
     UNDEFINED_DATA_KEY,
@@ -62,7 +63,11 @@ pub async fn handle_ingest_batch(
         let job = Some(job);
         ingest_task_files(ctx, &storage, origin, backend, job, &keys, read_failure).await?
     };
+    let created = outcome.created;
     let progress = ctx.state.record_batch(job, batch, outcome).await?;
+    if created > 0 {
+        ctx.metrics.emit(Metric::TasksCreated(created));
+    }
     if progress.is_complete() {
         complete_sync(ctx, &progress).await?;
     }

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::jobs::{HandlerError, describe};
+use crate::metrics::Metric;
 use crate::model::{BatchOutcome, ObjectChange, ObjectEvent, RemovedObjects, StorageId};
 use crate::sync::ingest::ingest_one_object;
 use crate::sync::removed::remove_object;
@@ -96,6 +97,9 @@ async fn handle_event(
             }
             ObjectChange::Created => {
                 let ingested = ingest_one_object(ctx, &storage, &event.key).await?;
+                if ingested.created > 0 {
+                    ctx.metrics.emit(Metric::TasksCreated(ingested.created));
+                }
                 record(outcome, ingested, &describe(&storage));
             }
         }

@@ -97,6 +97,8 @@ pub(super) fn create_all(txn: &WriteTransaction) -> StateResult<()> {
         txn.open_table(pairs).during(OP)?;
     }
     txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
+    txn.open_table(STORAGES_BY_LOCATION).during(OP)?;
+    txn.open_table(STORAGES_SCHEDULED).during(OP)?;
     txn.open_table(TASK_COUNTS).during(OP)?;
     txn.open_table(PROJECT_TOTALS).during(OP)?;
     txn.open_table(LINKS).during(OP)?;

@@ -55,6 +55,41 @@ async fn every_table_is_prefixed_state() {
     assert!(names.iter().all(|n| n.starts_with("state_")), "{names:?}");
 }
 
+/// A store that has never held a record answers every read (object events and scheduler
+/// passes can come before the first storage exists).
+#[tokio::test]
+async fn a_new_store_answers_every_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_db, state) = open(dir.path());
+    assert!(
+        state
+            .storages_at("s3://bucket/")
+            .await
+            .expect("storages_at")
+            .is_empty()
+    );
+    assert!(
+        state
+            .scheduled_storages()
+            .await
+            .expect("scheduled")
+            .is_empty()
+    );
+    assert!(state.list_projects().await.expect("projects").is_empty());
+    assert!(
+        state
+            .object_tasks(1, "a.jpg")
+            .await
+            .expect("object_tasks")
+            .is_empty()
+    );
+    let links = state.linked_tasks(1, None, 10).await.expect("linked_tasks");
+    assert!(links.links.is_empty());
+    assert!(state.outbox(10).await.expect("outbox").is_empty());
+    assert!(state.list_api_tokens().await.expect("tokens").is_empty());
+    assert_eq!(state.get_task(1).await.expect("get_task"), None);
+}
+
 #[tokio::test]
 async fn data_survives_reopening_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
