@@ -5,6 +5,7 @@ pub mod access;
 mod annotations;
 pub mod auth;
 mod body;
+mod console;
 pub mod error;
 mod local_files;
 mod object_events;
@@ -23,7 +24,8 @@ use axum::routing::{delete, get, post};
 use crate::context::Context;
 pub use auth::ApiToken;
 
-/// Every route, behind the token check (which tells handlers who the [`access::Caller`] is).
+/// Every route, behind the token check (which tells handlers who the [`access::Caller`] is),
+/// but the console's page and the pushed object events.
 pub fn router(ctx: Context, token: ApiToken) -> Router {
     let routes = Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -64,7 +66,10 @@ pub fn router(ctx: Context, token: ApiToken) -> Router {
             post(object_events::push).options(object_events::handshake),
         )
         .with_state(ctx.clone());
-    guarded(routes, ctx, token).merge(pushed)
+    // The console's static page holds no data; its API calls carry the user's token.
+    guarded(routes, ctx, token)
+        .merge(pushed)
+        .merge(console::routes())
 }
 
 /// The media routes alone (`uri-resolve`): storage URIs to redirects or proxy streams, and
