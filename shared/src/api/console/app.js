@@ -113,6 +113,7 @@ function goToProjectsPage(page) {
 function projectItem(project) {
   const button = el('button', { type: 'button', 'data-project': project.id },
     `${project.title || 'Untitled'} (#${project.id})`);
+  button.classList.toggle('chosen', state.project?.id === project.id);
   button.addEventListener('click', () => chooseProject(project));
   const counts = el('span', { class: 'muted' },
     ` ${project.task_number} tasks · ${project.total_annotations_number} annotations`);
@@ -206,29 +207,37 @@ function updateCard(entry) {
 
 function showProgress(node, progress) {
   const bar = node.querySelector('progress');
-  bar.value = progress.percent;
+  if (progress.percent === null) bar.removeAttribute('value');
+  else bar.value = progress.percent;
   bar.setAttribute('aria-valuetext', progress.text);
   node.querySelector('.progress-text').textContent = progress.text;
 }
 
-// The bar is batches done over batches announced; while listing goes on more are announced,
-// so it stays below 100 % until the storage says the sync is over.
+function count(n, noun) {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+// The bar is batches done over batches announced. While the listing goes on, more batches
+// are announced with every page, so the bar only shows activity (no share) until the listing
+// is done; it reaches 100 % when the storage says the sync is over.
 function progressOf(json) {
   const created = json.last_sync_count ?? 0;
-  if (FINISHED.has(json.status)) return { percent: 100, text: `100 % · ${created} tasks created` };
+  if (FINISHED.has(json.status)) return { percent: 100, text: `100 % · ${count(created, 'task')} created` };
   if (json.status === 'failed') return { percent: 0, text: 'failed' };
   if (json.status === 'queued') return { percent: 0, text: 'queued' };
   if (!ACTIVE.has(json.status)) return { percent: 0, text: 'not synced yet' };
   const p = (json.meta && json.meta.progress) || null;
-  if (!p) return { percent: 0, text: 'starting' };
+  if (!p) return { percent: null, text: 'starting' };
   const total = p.batches_total || 0;
-  const percent = total ? Math.min(99, Math.floor((100 * p.batches_done) / total)) : 0;
-  const listing = p.listing_done ? '' : ' (listing…)';
-  const errors = p.errors ? ` · ${p.errors} errors` : '';
+  const percent = p.listing_done && total
+    ? Math.min(99, Math.floor((100 * p.batches_done) / total))
+    : null;
+  const share = percent === null ? 'listing…' : `${percent} %`;
+  const errors = p.errors ? ` · ${count(p.errors, 'error')}` : '';
   return {
     percent,
-    text: `${percent} % · ${p.pages_listed} pages listed${listing} · ` +
-      `${p.batches_done}/${total} batches · ${created} tasks created${errors}`,
+    text: `${share} · ${count(p.pages_listed, 'page')} listed · ` +
+      `${p.batches_done}/${total} batches · ${count(created, 'task')} created${errors}`,
   };
 }
 
@@ -243,7 +252,12 @@ async function pollActive() {
   const active = [...state.storages.values()].filter((e) => ACTIVE.has(e.json.status));
   await Promise.all(active.map(refreshStorage));
   if (generation !== state.generation) return;
-  if (active.some((e) => e.role === 'import' && !ACTIVE.has(e.json.status))) loadTasks();
+  const finished = active.filter((e) => !ACTIVE.has(e.json.status));
+  for (const entry of finished) setResult(entry, '');
+  if (finished.some((e) => e.role === 'import')) {
+    loadTasks();
+    loadProjects();
+  }
   schedulePoll();
 }
 
