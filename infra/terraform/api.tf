@@ -1,8 +1,11 @@
-# The HTTP API: the storage API and local files go to storage-api, resolve calls to uri-resolve.
+# The HTTP API: the storage API, local files and the console page go to storage-api, resolve
+# calls to uri-resolve.
 locals {
   routes = {
     "ANY /api/{proxy+}"           = "storage-api"
     "GET /data/local-files"       = "storage-api"
+    "GET /"                       = "storage-api"
+    "GET /console/{file}"         = "storage-api"
     "GET /tasks/{id}/{action}"    = "uri-resolve"
     "GET /projects/{id}/{action}" = "uri-resolve"
   }
