@@ -47,11 +47,17 @@ async fn a_sync_started_in_the_console_shows_progress_and_its_images() {
 
     let mut script = Command::new("node");
     script
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/console/console.test.mjs"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/console/console.test.mjs"
+        ))
         .env("CONSOLE_URL", format!("{}/", server.base))
         .env("CONSOLE_TOKEN", TOKEN)
         .env("CONSOLE_PROJECT", project.to_string())
-        .env("CONSOLE_STORAGE", format!("import/localfiles/{}", storage["id"]))
+        .env(
+            "CONSOLE_STORAGE",
+            format!("import/localfiles/{}", storage["id"]),
+        )
         .env("CONSOLE_TASKS", IMAGES.to_string())
         .env("CONSOLE_IMAGE_SIZE", format!("{WIDTH}x{HEIGHT}"))
         .env("CONSOLE_GATE", &gate)
@@ -59,11 +65,18 @@ async fn a_sync_started_in_the_console_shows_progress_and_its_images() {
         .env("CONSOLE_CHROMIUM", CHROMIUM)
         .env("LABELSYNC_TOOLS", &tools);
     let status = tokio::task::spawn_blocking(move || script.status())
-    .await
-    .expect("the script's thread")
-    .expect("run node (Node.js is needed, as for Azurite)");
-    assert!(status.success(), "the console's browser test failed: {status}");
-    assert!(screenshot.is_file(), "no screenshot at {}", screenshot.display());
+        .await
+        .expect("the script's thread")
+        .expect("run node (Node.js is needed, as for Azurite)");
+    assert!(
+        status.success(),
+        "the console's browser test failed: {status}"
+    );
+    assert!(
+        screenshot.is_file(),
+        "no screenshot at {}",
+        screenshot.display()
+    );
     println!("console screenshot: {}", screenshot.display());
 }
 
@@ -72,7 +85,9 @@ async fn a_sync_started_in_the_console_shows_progress_and_its_images() {
 fn tools_dir() -> PathBuf {
     let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools");
     assert!(
-        tools.join("node_modules/playwright-core/package.json").is_file(),
+        tools
+            .join("node_modules/playwright-core/package.json")
+            .is_file(),
         "playwright-core is missing: run tests/run (it installs it with npm into .tools)"
     );
     assert!(

@@ -77,7 +77,9 @@ async function checkImage(page) {
     return first && first.complete && first.naturalWidth > 0;
   }, null, WAIT);
   const size = await img.evaluate((node) => `${node.naturalWidth}x${node.naturalHeight}`);
-  check(size === env('CONSOLE_IMAGE_SIZE'), `the first task's image renders at ${size}`);
+  const via = await img.evaluate((node) => (node.src.startsWith('blob:')
+    ? 'fetched with the token' : 'loaded by the <img> itself'));
+  check(size === env('CONSOLE_IMAGE_SIZE'), `the first task's image renders at ${size} (${via})`);
   const shown = await page.locator('#task-list > li').count();
   check(shown === 25, `one page of tasks is shown (${shown} of ${tasks})`);
 }
@@ -96,8 +98,7 @@ function taskIds(page) {
   return page.$$eval('#task-list > li', (items) => items.map((li) => Number(li.dataset.task)));
 }
 
-async function main() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'labelsync-console-'));
+async function inBrowser(profile) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: env('CONSOLE_CHROMIUM'), headless: true, args: ARGS,
     viewport: { width: 1280, height: 1000 },
@@ -115,6 +116,15 @@ async function main() {
     check(cspViolations.length === 0, `no Content-Security-Policy violation ${cspViolations.join('; ')}`);
   } finally {
     await context.close();
+  }
+}
+
+// A fresh profile for every run, removed afterwards.
+async function main() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'labelsync-console-'));
+  try {
+    await inBrowser(profile);
+  } finally {
     fs.rmSync(profile, { recursive: true, force: true });
   }
 }

@@ -67,7 +67,9 @@ mod tests {
     const TOKEN: &str = "console-test-token";
 
     /// The whole API as the local process serves it, on a fresh embedded store.
-    fn api(dir: &std::path::Path) -> impl tower::Service<
+    fn api(
+        dir: &std::path::Path,
+    ) -> impl tower::Service<
         Request<Body>,
         Response = axum::response::Response,
         Error = std::convert::Infallible,
@@ -90,7 +92,7 @@ mod tests {
         api(dir.path()).oneshot(request).await.expect("infallible")
     }
 
-    fn header_of<'a>(response: &'a axum::response::Response, name: header::HeaderName) -> &'a str {
+    fn header_of(response: &axum::response::Response, name: header::HeaderName) -> &str {
         response.headers()[name].to_str().expect("text header")
     }
 
@@ -125,7 +127,11 @@ mod tests {
     async fn the_page_loads_no_inline_script() {
         let page = super::INDEX;
         assert!(page.contains(r#"<script src="/console/app.js" defer></script>"#));
-        assert_eq!(page.matches("<script").count(), 1, "one script, from a file");
+        assert_eq!(
+            page.matches("<script").count(),
+            1,
+            "one script, from a file"
+        );
         assert!(!page.contains("style="), "no inline style");
         let handler = regex::Regex::new(r"\son[a-z]+\s*=").expect("regex");
         assert!(!handler.is_match(page), "no inline event handler");
