@@ -1,9 +1,11 @@
-# The HTTP API: the storage API and local files go to storage-api. Resolve calls go to
-# uri-resolve's streaming Function URL (media.tf).
+# The HTTP API: the storage API, local files and the console page go to storage-api. Resolve
+# calls go to uri-resolve's streaming Function URL (media.tf).
 locals {
   routes = {
     "ANY /api/{proxy+}"     = "storage-api"
     "GET /data/local-files" = "storage-api"
+    "GET /"                 = "storage-api"
+    "GET /console/{file}"   = "storage-api"
   }
   http_functions = toset(values(local.routes))
 }

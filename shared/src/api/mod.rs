@@ -5,6 +5,7 @@ pub mod access;
 mod annotations;
 pub mod auth;
 mod body;
+mod console;
 pub mod error;
 mod local_files;
 mod object_events;
@@ -25,7 +26,8 @@ use crate::config::CorsOrigins;
 use crate::context::Context;
 pub use auth::ApiToken;
 
-/// Every route, behind the token check (which tells handlers who the [`access::Caller`] is).
+/// Every route, behind the token check (which tells handlers who the [`access::Caller`] is),
+/// but the console's page and the pushed object events.
 pub fn router(ctx: Context, token: ApiToken) -> Router {
     let routes = Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -67,7 +69,10 @@ pub fn router(ctx: Context, token: ApiToken) -> Router {
         )
         .with_state(ctx.clone());
     let cors = ctx.settings.cors_origins.clone();
-    with_cors(guarded(routes, ctx, token), cors.as_ref()).merge(pushed)
+    // The console's static page holds no data; its API calls carry the user's token.
+    with_cors(guarded(routes, ctx, token), cors.as_ref())
+        .merge(pushed)
+        .merge(console::routes())
 }
 
 /// The media routes alone (`uri-resolve`): storage URIs to redirects or proxy streams, and
