@@ -32,6 +32,8 @@ async fn a_sync_started_in_the_console_shows_progress_and_its_images() {
     let env = [
         ("LABELSYNC_LIST_PAGE_SIZE", "100"),
         ("LABELSYNC_INGEST_BATCH_SIZE", "20"),
+        // Long enough for the page's steps, short enough to see a URL expire.
+        ("LABELSYNC_MEDIA_URL_TTL_SECONDS", "20"),
     ];
     let server = Server::in_process(&env, gate::layer(gate.clone())).await;
     let project = server.project().await;

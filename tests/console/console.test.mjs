@@ -64,8 +64,8 @@ function progressOf(page) {
   }));
 }
 
-// The first task's image, loaded by the task browser (through the token fallback until media
-// URLs are signed), at the PNG's natural size.
+// The first task's image, loaded by the <img> itself from the signed URL in task data (no
+// header: the page's token fallback must not be needed), at the PNG's natural size.
 async function checkImage(page) {
   const tasks = env('CONSOLE_TASKS');
   await page.waitForFunction((total) => document.querySelector('#tasks-page').textContent
@@ -80,6 +80,7 @@ async function checkImage(page) {
   const via = await img.evaluate((node) => (node.src.startsWith('blob:')
     ? 'fetched with the token' : 'loaded by the <img> itself'));
   check(size === env('CONSOLE_IMAGE_SIZE'), `the first task's image renders at ${size} (${via})`);
+  check(via === 'loaded by the <img> itself', 'the signed URL loads without a header');
   const shown = await page.locator('#task-list > li').count();
   check(shown === 25, `one page of tasks is shown (${shown} of ${tasks})`);
 }
@@ -92,6 +93,38 @@ async function checkPaging(page) {
     firstIds[0], WAIT);
   const secondIds = await taskIds(page);
   check(Math.min(...secondIds) > Math.max(...firstIds), 'the next page holds the next tasks');
+}
+
+// In the page, without any header: what an <img> of `url` does, and the status a fetch gets.
+function load(page, url) {
+  return page.evaluate(async (src) => {
+    const img = new Image();
+    const loaded = await new Promise((done) => {
+      img.onload = () => done(img.naturalWidth > 0);
+      img.onerror = () => done(false);
+      img.src = src;
+    });
+    const response = await fetch(src, { credentials: 'omit', cache: 'no-store' });
+    return { loaded, status: response.status };
+  }, url);
+}
+
+// The first image's URL, with its signature tampered with, and once it has expired (the test's
+// server signs for LABELSYNC_MEDIA_URL_TTL_SECONDS): 403, and no picture.
+async function checkSignatures(page) {
+  const src = await page.locator('#task-list img').first().getAttribute('src');
+  const url = new URL(src, env('CONSOLE_URL'));
+  const fresh = await load(page, url.href);
+  check(fresh.loaded && fresh.status === 200, `the task data's URL loads (${fresh.status})`);
+  const sig = url.searchParams.get('sig');
+  url.searchParams.set('sig', (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1));
+  const tampered = await load(page, url.href);
+  check(!tampered.loaded && tampered.status === 403, `a tampered signature: ${tampered.status}`);
+  url.searchParams.set('sig', sig);
+  const expires = Number(url.searchParams.get('exp')) * 1000;
+  await page.waitForTimeout(Math.max(0, expires - Date.now()) + 1500);
+  const expired = await load(page, url.href);
+  check(!expired.loaded && expired.status === 403, `an expired signature: ${expired.status}`);
 }
 
 function taskIds(page) {
@@ -113,6 +146,7 @@ async function inBrowser(profile) {
     await page.screenshot({ path: env('CONSOLE_SCREENSHOT') });
     console.log(`screenshot: ${env('CONSOLE_SCREENSHOT')}`);
     await checkPaging(page);
+    await checkSignatures(page);
     check(cspViolations.length === 0, `no Content-Security-Policy violation ${cspViolations.join('; ')}`);
   } finally {
     await context.close();
