@@ -5,10 +5,13 @@
 //! Keys (`pk` / `sk`):
 //! - `PROJECTS` / `<id>`: projects; `COUNTER` / `<kind>`: id counters
 //! - `STORAGE#<id>` / `META`; index `PROJECT#<p>#STORAGES#<role>` / `<id>`
-//! - `TASK#<id>` / `META`; index `PROJECT#<p>#TASKS` / `<id>`; counters `PROJECT#<p>` / `COUNTS`
-//!   (`tasks`, `annotations` not cancelled, `predictions`)
-//! - `LINKS#<storage>#<shard>` / `<row>#<key>` → `task`, `job` (the dedupe key)
-//! - `ANNOTATION#<id>` / `META`; indexes `PROJECT#<p>#ANNOTATIONS` and `TASK#<t>#ANNOTATIONS`
+//! - `TASK#<id>` / `META`; index `PROJECT#<p>#TASKS#<shard>` / `<id>`; counters `PROJECT#<p>` /
+//!   `COUNTS#<shard>` (`tasks`, `annotations` not cancelled, `predictions`), summed on read
+//!   (per-project items are sharded: [`sharded`])
+//! - `LINKS#<namespace>#<shard>` / `<key>#<row>` (a location's namespace) or `<row>#<key>` (a
+//!   storage's) → `task`, `key`, `job` (the dedupe key)
+//! - `ANNOTATION#<id>` / `META`; indexes `PROJECT#<p>#ANNOTATIONS#<shard>` and
+//!   `TASK#<t>#ANNOTATIONS`
 //! - `JOB#<id>` / `META`; markers `JOB#<id>` / `PAGE#<n>` and `BATCH#<p>#<b>`
 //! - `TOKENS` / `<id>`: API tokens
 //! - `OUTBOX` / `<micros>#<uuid>`: annotation changes to announce, written in the change's
@@ -20,6 +23,7 @@ mod jobs;
 mod links;
 mod project_deletion;
 mod records;
+mod sharded;
 mod table;
 mod tasks;
 mod tokens;
@@ -175,16 +179,8 @@ impl StateStore for DynamoState {
         limit: usize,
     ) -> StateResult<Vec<Annotation>> {
         let index = format!("PROJECT#{project}#ANNOTATIONS");
-        self.table
-            .indexed_docs(
-                &index,
-                "ANNOTATION",
-                after,
-                limit,
-                "annotation",
-                "list_annotations",
-            )
-            .await
+        let (what, op) = ("annotation", "list_annotations");
+        sharded::docs(&self.table, &index, "ANNOTATION", after, limit, what, op).await
     }
     async fn outbox(&self, limit: usize) -> StateResult<Vec<OutboxEntry>> {
         records::outbox(&self.table, limit).await

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::sharded::index_key;
 use super::table::{Item, Table, decode, doc_item, key, padded, text};
 use super::tasks::CountsShift;
 use crate::model::{
@@ -46,7 +47,8 @@ pub async fn list_projects(table: &Table) -> StateResult<Vec<Project>> {
 
 /// Deletes the project's record and counters (its storages and tasks are gone already).
 pub async fn delete_project_record(table: &Table, id: ProjectId) -> StateResult<()> {
-    let deletes = vec![key("PROJECTS", &padded(id)), super::tasks::counts_key(id)];
+    let mut deletes = super::tasks::counts_keys(id);
+    deletes.push(key("PROJECTS", &padded(id)));
     table.transact(Vec::new(), deletes, "delete_project").await
 }
 
@@ -259,9 +261,7 @@ pub async fn delete_annotations_of_task(
         for annotation in chunk {
             puts.push(outbox_item(annotation, true)?);
             deletes.push(key(&annotation_pk(annotation.id), "META"));
-            for index in annotation_indexes(annotation) {
-                deletes.push(key(&index, &padded(annotation.id)));
-            }
+            deletes.extend(annotation_index_keys(annotation));
         }
         table.transact(puts, deletes, "delete_task").await?;
     }
@@ -272,10 +272,15 @@ fn annotation_pk(id: AnnotationId) -> String {
     format!("ANNOTATION#{id}")
 }
 
-fn annotation_indexes(annotation: &Annotation) -> [String; 2] {
+/// An annotation's index items: in its project's (sharded) index and in its task's.
+fn annotation_index_keys(annotation: &Annotation) -> [Item; 2] {
+    let project = format!("PROJECT#{}#ANNOTATIONS", annotation.project);
     [
-        format!("PROJECT#{}#ANNOTATIONS", annotation.project),
-        format!("TASK#{}#ANNOTATIONS", annotation.task),
+        index_key(&project, annotation.id),
+        key(
+            &format!("TASK#{}#ANNOTATIONS", annotation.task),
+            &padded(annotation.id),
+        ),
     ]
 }
 
@@ -288,9 +293,7 @@ fn annotation_items(annotation: &Annotation) -> StateResult<Vec<Item>> {
         1,
         "annotation",
     )?];
-    for index in annotation_indexes(annotation) {
-        items.push(key(&index, &padded(annotation.id)));
-    }
+    items.extend(annotation_index_keys(annotation));
     Ok(items)
 }
 
@@ -382,6 +385,7 @@ async fn recount(
         annotations: updated.total_annotations as i64
             - counted_before.load(Ordering::Relaxed) as i64,
         predictions: 0,
+        shard_by: task,
     };
     if shift.annotations != 0 {
         shift.apply(table, updated.project, "recount").await?;
@@ -456,10 +460,7 @@ pub async fn delete_annotation(table: &Table, id: AnnotationId) -> StateResult<O
     let Some(annotation) = get_annotation(table, id).await? else {
         return Ok(None);
     };
-    let mut deletes: Vec<Item> = annotation_indexes(&annotation)
-        .iter()
-        .map(|index| key(index, &padded(id)))
-        .collect();
+    let mut deletes: Vec<Item> = annotation_index_keys(&annotation).into();
     deletes.push(key(&annotation_pk(id), "META"));
     let puts = vec![outbox_item(&annotation, true)?];
     table.transact(puts, deletes, "delete_annotation").await?;

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 
 use super::links::link_key;
 use super::records::maximum_annotations;
+use super::sharded::{self, index_key};
 use super::table::{Item, Table, doc_item, key, n, number, padded, s, store_error, text};
 use crate::model::{
     Annotation, CreateOutcome, JobId, NewTask, ProjectCounts, ProjectId, Task, TaskId, now,
@@ -236,7 +237,7 @@ fn transaction(
         )?);
         actions.push(put(
             table,
-            key(&format!("PROJECT#{project}#TASKS"), &padded(task.id)),
+            index_key(&format!("PROJECT#{project}#TASKS"), task.id),
             None,
         )?);
         owners.extend([None, None]);
@@ -254,10 +255,7 @@ fn transaction(
             )?);
             actions.push(put(
                 table,
-                key(
-                    &format!("PROJECT#{project}#ANNOTATIONS"),
-                    &padded(annotation.id),
-                ),
+                index_key(&format!("PROJECT#{project}#ANNOTATIONS"), annotation.id),
                 None,
             )?);
             actions.push(put(
@@ -277,6 +275,7 @@ fn transaction(
         tasks: chunk.len() as i64,
         annotations: annotations as i64,
         predictions: predictions as i64,
+        shard_by: chunk.first().map_or(0, |p| p.task.id),
     };
     actions.push(shift.action(table, project, OPERATION)?);
     owners.push(None);
@@ -353,36 +352,42 @@ pub async fn list_tasks(
     after: Option<TaskId>,
     limit: usize,
 ) -> StateResult<Vec<Task>> {
-    table
-        .indexed_docs(
-            &format!("PROJECT#{project}#TASKS"),
-            "TASK",
-            after,
-            limit,
-            "task",
-            "list_tasks",
-        )
-        .await
+    let index = format!("PROJECT#{project}#TASKS");
+    sharded::docs(table, &index, "TASK", after, limit, "task", "list_tasks").await
 }
 
 pub async fn count_tasks(table: &Table, project: ProjectId) -> StateResult<u64> {
     Ok(project_counts(table, project).await?.tasks)
 }
 
-/// The project's counters item, `PROJECT#<p>` / `COUNTS`.
-pub fn counts_key(project: ProjectId) -> Item {
-    key(&format!("PROJECT#{project}"), "COUNTS")
+/// The project's counter items, `PROJECT#<p>` / `COUNTS#<shard>` (and `COUNTS`, from before
+/// the counters were sharded).
+pub fn counts_keys(project: ProjectId) -> Vec<Item> {
+    sharded::counter_keys(&format!("PROJECT#{project}"))
 }
 
+/// The sum of the project's counter items (each shard's total may be negative: a task counted
+/// in on one shard can be counted out on another).
 pub async fn project_counts(table: &Table, project: ProjectId) -> StateResult<ProjectCounts> {
-    let item = table
-        .get(&format!("PROJECT#{project}"), "COUNTS", "project_counts")
+    let items = table
+        .batch_get(counts_keys(project), "project_counts")
         .await?;
-    Ok(item.map_or_else(ProjectCounts::default, |i| ProjectCounts {
-        tasks: number(&i, "tasks"),
-        annotations: number(&i, "annotations"),
-        predictions: number(&i, "predictions"),
-    }))
+    let sum = |name: &str| -> u64 {
+        let total: i64 = items.iter().map(|i| signed_number(i, name)).sum();
+        total.max(0) as u64
+    };
+    Ok(ProjectCounts {
+        tasks: sum("tasks"),
+        annotations: sum("annotations"),
+        predictions: sum("predictions"),
+    })
+}
+
+fn signed_number(item: &Item, name: &str) -> i64 {
+    match item.get(name) {
+        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// Amounts to add to a project's counters (negative ones subtract).
@@ -390,6 +395,8 @@ pub struct CountsShift {
     pub tasks: i64,
     pub annotations: i64,
     pub predictions: i64,
+    /// The id the update is made for (a task's, an annotation's): it picks the counter shard.
+    pub shard_by: u64,
 }
 
 impl CountsShift {
@@ -403,7 +410,10 @@ impl CountsShift {
         let signed = |v: i64| AttributeValue::N(v.to_string());
         let update = Update::builder()
             .table_name(&table.name)
-            .set_key(Some(counts_key(project)))
+            .set_key(Some(key(
+                &format!("PROJECT#{project}"),
+                &sharded::counter_sort_key(self.shard_by),
+            )))
             .update_expression("ADD tasks :t, annotations :a, predictions :p")
             .expression_attribute_values(":t", signed(self.tasks))
             .expression_attribute_values(":a", signed(self.annotations))
@@ -434,13 +444,8 @@ impl CountsShift {
 
 /// Up to `limit` task ids of the project, in id order.
 pub async fn task_ids(table: &Table, project: ProjectId, limit: usize) -> StateResult<Vec<TaskId>> {
-    let items = table
-        .query_keys(&format!("PROJECT#{project}#TASKS"), None, limit, "task_ids")
-        .await?;
-    Ok(items
-        .iter()
-        .filter_map(|i| text(i, "sk")?.parse().ok())
-        .collect())
+    let index = format!("PROJECT#{project}#TASKS");
+    sharded::ids(table, &index, None, limit, "task_ids").await
 }
 
 /// Deletes the task, its index entry and its link, and counts it out, in one transaction;
@@ -466,9 +471,9 @@ pub async fn delete_record(table: &Table, task: &Task, version: Option<u64>) -> 
             .expression_attribute_values(":v", n(version));
     }
     let mut actions = vec![transact_delete(delete)?];
-    let mut keys = vec![key(
+    let mut keys = vec![index_key(
         &format!("PROJECT#{}#TASKS", task.project),
-        &padded(task.id),
+        task.id,
     )];
     if let Some(source) = &task.source {
         let (pk, sk) = link_key(source);
@@ -484,6 +489,7 @@ pub async fn delete_record(table: &Table, task: &Task, version: Option<u64>) -> 
         tasks: -1,
         annotations: -(task.total_annotations as i64),
         predictions: -(task.total_predictions as i64),
+        shard_by: task.id,
     };
     actions.push(shift.action(table, task.project, OP)?);
     table.transact_if(actions, OP).await
