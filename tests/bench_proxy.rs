@@ -51,7 +51,8 @@ async fn main() {
     };
     let proxied = timed_reads(&one_connection(), &server.url(&media), reads, size).await;
     // Straight from moto: a pre-signed URL of the object, over the same kind of connection.
-    let presigning = aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(3600));
+    let presigning =
+        aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(3600));
     let direct_url = s3
         .get_object()
         .bucket(&bucket)
