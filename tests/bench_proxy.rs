@@ -121,6 +121,31 @@ async fn timed_reads(
     times
 }
 
+/// The same reads through the AWS SDK's GetObject (what labelsync does for each proxied read).
+async fn sdk_reads(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    reads: usize,
+    size: usize,
+) -> Vec<Duration> {
+    let mut times = Vec::with_capacity(reads);
+    for _ in 0..=reads {
+        let start = Instant::now();
+        let object = s3
+            .get_object()
+            .bucket(bucket)
+            .key("frame.jpg")
+            .send()
+            .await
+            .expect("get");
+        let body = object.body.collect().await.expect("a body").into_bytes();
+        assert_eq!(body.len(), size);
+        times.push(start.elapsed());
+    }
+    times.remove(0);
+    times
+}
+
 struct Quantiles {
     p50: f64,
     p95: f64,
