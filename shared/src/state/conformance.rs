@@ -4,22 +4,22 @@
 //! empty store and looks only at records it made, so the checks can share one store (a shared
 //! DynamoDB table too). A failed check panics with what it expected.
 
+mod fixtures;
+mod links;
 mod project_checks;
+
+use fixtures::{MISSING, all_tasks, new_project, new_storage, scoped, sourced};
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde_json::{Map, json};
+use serde_json::json;
 
 use super::{StateError, StateStore};
 use crate::model::{
-    AnnotationPatch, BatchId, BatchOutcome, JobKind, JobStatus, LinkScope, NewAnnotation,
-    NewApiToken, NewProject, NewStorage, NewTask, Project, StorageRecord, StorageRole,
-    SyncSchedule, SyncStatus, TaskSource,
+    AnnotationPatch, BatchId, BatchOutcome, JobKind, JobStatus, NewAnnotation, NewApiToken,
+    NewTask, StorageRecord, StorageRole, SyncSchedule, SyncStatus,
 };
-
-/// An id no check ever creates.
-const MISSING: u64 = u64::MAX;
 
 /// Runs every check against `store`.
 pub async fn run_all(store: Arc<dyn StateStore>) {
@@ -42,82 +42,7 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     concurrent_annotations(Arc::clone(&store)).await;
     project_checks::project_counts_follow_every_change(&*store).await;
     project_checks::delete_project_takes_everything_in_it(&*store).await;
-    super::conformance_links::run_all(store).await;
-}
-
-pub(super) async fn new_project(
-    store: &dyn StateStore,
-    title: &str,
-    maximum_annotations: u64,
-) -> Project {
-    let new = NewProject {
-        title: title.to_owned(),
-        description: format!("conformance check {title}"),
-        label_config: "<View><Image name=\"image\" value=\"$image\"/></View>".to_owned(),
-        maximum_annotations,
-    };
-    store.create_project(new).await.expect("create_project")
-}
-
-pub(super) async fn new_storage(
-    store: &dyn StateStore,
-    project: u64,
-    role: StorageRole,
-) -> StorageRecord {
-    let mut settings = Map::new();
-    settings.insert("path".to_owned(), json!("/data/images"));
-    let new = NewStorage {
-        role,
-        storage_type: "state-test-type".to_owned(),
-        project,
-        title: Some(format!("storage of project {project}")),
-        description: None,
-        synchronizable: true,
-        settings,
-        links: LinkScope::Location,
-        location: None,
-        schedule: Default::default(),
-        removed_objects: Default::default(),
-    };
-    store.create_storage(new).await.expect("create_storage")
-}
-
-/// A task imported from `(storage, key, row_index)`, linked in the storage's own scope.
-pub(super) fn sourced(storage: u64, key: &str, row_index: Option<u64>) -> NewTask {
-    let mut task = NewTask::from_data(json!({ "image": format!("/data/{key}") }));
-    task.source = Some(TaskSource {
-        storage,
-        key: key.to_owned(),
-        row_index,
-        row_group: None,
-        scope: None,
-    });
-    task
-}
-
-/// The same, linked in `scope` (a location shared by storages).
-pub(super) fn scoped(storage: u64, scope: u64, key: &str, row_index: Option<u64>) -> NewTask {
-    let mut task = sourced(storage, key, row_index);
-    if let Some(source) = &mut task.source {
-        source.scope = Some(scope);
-    }
-    task
-}
-
-/// Every task of `project`, read page by page.
-pub(super) async fn all_tasks(store: &dyn StateStore, project: u64) -> Vec<crate::model::Task> {
-    let mut tasks = Vec::new();
-    loop {
-        let after = tasks.last().map(|t: &crate::model::Task| t.id);
-        let page = store
-            .list_tasks(project, after, 100)
-            .await
-            .expect("list_tasks");
-        if page.is_empty() {
-            return tasks;
-        }
-        tasks.extend(page);
-    }
+    links::run_all(store).await;
 }
 
 /// Projects: create, get, list, put.

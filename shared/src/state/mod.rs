@@ -12,8 +12,6 @@
 
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
-#[cfg(any(test, feature = "testing"))]
-mod conformance_links;
 #[cfg(feature = "aws")]
 pub mod dynamo;
 #[cfg(feature = "embedded")]

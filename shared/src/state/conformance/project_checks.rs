@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{MISSING, all_tasks, new_project, new_storage, sourced};
+use super::fixtures::{MISSING, all_tasks, new_project, new_storage, sourced};
 use crate::model::{AnnotationPatch, NewAnnotation, NewTask, ProjectCounts, StorageRole};
 use crate::state::StateStore;
 

@@ -6,9 +6,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::table::{Item, Table, key, number, s, store_error, text};
-use crate::model::{LinkPage, LinkedTask, Task, TaskId, TaskRemoval, TaskSource, fnv1a};
+use crate::model::{LinkPage, LinkedTask, TaskId, TaskSource, fnv1a};
 use crate::state::StateResult;
-use crate::state::records::{flag_object_removed, is_annotated};
 
 /// Link partitions per namespace, so one big storage does not make one hot partition.
 const LINK_SHARDS: u64 = 8;
@@ -175,31 +174,4 @@ async fn query(
         .await
         .map_err(|e| store_error("linked_tasks", e))?;
     Ok((page.items.unwrap_or_default(), page.last_evaluated_key))
-}
-
-/// Reads the task, checks that it has no annotations and deletes it only if its record has
-/// not changed since (creating an annotation changes it, in the annotation's transaction); an
-/// annotated task is flagged instead.
-pub async fn remove_unlabeled(table: &Table, id: TaskId) -> StateResult<TaskRemoval> {
-    const OP: &str = "remove_unlabeled_task";
-    let pk = format!("TASK#{id}");
-    loop {
-        let Some((task, version)) = table.get_doc::<Task>(&pk, "META", "task", OP).await? else {
-            return Ok(TaskRemoval::Gone);
-        };
-        let annotations = format!("TASK#{id}#ANNOTATIONS");
-        let annotated = is_annotated(&task)
-            || !table
-                .query_keys(&annotations, None, 1, OP)
-                .await?
-                .is_empty();
-        if annotated {
-            let flag = |t: &mut Task| flag_object_removed(t);
-            table.update_doc(&pk, "META", "task", OP, &flag).await?;
-            return Ok(TaskRemoval::Flagged);
-        }
-        if super::tasks::delete_record(table, &task, Some(version)).await? {
-            return Ok(TaskRemoval::Deleted);
-        }
-    }
 }

@@ -19,10 +19,12 @@
 //!
 //! Ids are zero-padded to 20 digits in sort keys, so Queries return them in order.
 
+mod counts;
 mod jobs;
 mod links;
 mod project_deletion;
 mod records;
+mod removal;
 mod sharded;
 mod table;
 mod tasks;
@@ -77,7 +79,7 @@ impl StateStore for DynamoState {
         project_deletion::delete_project(self, id).await
     }
     async fn project_counts(&self, project: ProjectId) -> StateResult<ProjectCounts> {
-        tasks::project_counts(&self.table, project).await
+        counts::project_counts(&self.table, project).await
     }
     async fn create_storage(&self, storage: NewStorage) -> StateResult<StorageRecord> {
         records::create_storage(&self.table, storage).await
@@ -150,7 +152,7 @@ impl StateStore for DynamoState {
         links::linked_tasks(&self.table, scope, cursor, limit).await
     }
     async fn remove_unlabeled_task(&self, id: TaskId) -> StateResult<TaskRemoval> {
-        links::remove_unlabeled(&self.table, id).await
+        removal::remove_unlabeled(&self.table, id).await
     }
     async fn create_annotation(
         &self,

@@ -2,9 +2,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::counts::{CountsShift, counts_keys};
 use super::sharded::index_key;
 use super::table::{Item, Table, decode, doc_item, key, padded, text};
-use super::tasks::CountsShift;
 use crate::model::{
     Annotation, AnnotationEvent, AnnotationId, AnnotationPatch, NewAnnotation, NewProject,
     NewStorage, OutboxEntry, Project, ProjectId, StorageId, StorageRecord, StorageRole, Task,
@@ -47,7 +47,7 @@ pub async fn list_projects(table: &Table) -> StateResult<Vec<Project>> {
 
 /// Deletes the project's record and counters (its storages and tasks are gone already).
 pub async fn delete_project_record(table: &Table, id: ProjectId) -> StateResult<()> {
-    let mut deletes = super::tasks::counts_keys(id);
+    let mut deletes = counts_keys(id);
     deletes.push(key("PROJECTS", &padded(id)));
     table.transact(Vec::new(), deletes, "delete_project").await
 }

@@ -11,6 +11,7 @@ mod counts;
 mod group_commit;
 mod jobs;
 mod links;
+mod project_deletion;
 mod projects;
 mod storages;
 mod tables;
@@ -111,7 +112,7 @@ impl StateStore for EmbeddedState {
     }
 
     async fn delete_project(&self, id: ProjectId) -> StateResult<bool> {
-        self.run("delete_project", move |db| projects::delete(db, id))
+        self.run("delete_project", move |db| project_deletion::delete(db, id))
             .await
     }
 

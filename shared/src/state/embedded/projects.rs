@@ -1,12 +1,10 @@
-//! Projects: one record table; deleting one takes everything in it.
+//! Projects: one record table (deleting one: [`super::project_deletion`]).
 
-use redb::{Database, ReadableTable, WriteTransaction};
+use redb::{Database, ReadableTable};
 
 use super::tables::{
-    During, IdKind, PROJECTS, TASKS_BY_PROJECT, allocate_id, decode, get_record, put_record, read,
-    write,
+    During, IdKind, PROJECTS, allocate_id, decode, get_record, put_record, read, write,
 };
-use super::{counts, storages, tasks};
 use crate::model::{NewProject, Project, ProjectId, now};
 use crate::state::StateResult;
 
@@ -70,46 +68,4 @@ pub(super) fn maximum_annotations(
 ) -> StateResult<u64> {
     let stored: Option<Project> = get_record(projects, WHAT, operation, project)?;
     Ok(stored.map_or(1, |p| p.maximum_annotations.max(1)))
-}
-
-/// Tasks deleted per transaction when a project is deleted.
-const TASKS_PER_PASS: usize = 500;
-
-pub(super) fn delete(db: &Database, id: ProjectId) -> StateResult<bool> {
-    const OP: &str = "delete_project";
-    if get(db, id)?.is_none() {
-        return Ok(false);
-    }
-    write(db, OP, |txn| storages::delete_of_project(txn, id, OP))?;
-    while !write(db, OP, |txn| delete_pass(txn, id, OP))? {}
-    Ok(true)
-}
-
-/// Deletes up to [`TASKS_PER_PASS`] tasks of the project, or, when none is left, the project
-/// and its counters; `true` once the project is gone.
-fn delete_pass(
-    txn: &WriteTransaction,
-    id: ProjectId,
-    operation: &'static str,
-) -> StateResult<bool> {
-    let task_ids: Vec<u64> = {
-        let index = txn.open_table(TASKS_BY_PROJECT).during(operation)?;
-        let entries = index.range((id, 0)..=(id, u64::MAX)).during(operation)?;
-        entries
-            .take(TASKS_PER_PASS)
-            .map(|entry| entry.during(operation).map(|(key, _)| key.value().1))
-            .collect::<StateResult<_>>()?
-    };
-    if task_ids.is_empty() {
-        txn.open_table(PROJECTS)
-            .during(operation)?
-            .remove(id)
-            .during(operation)?;
-        counts::remove(txn, id, operation)?;
-        return Ok(true);
-    }
-    for task in task_ids {
-        tasks::delete_in(txn, task, operation)?;
-    }
-    Ok(false)
 }

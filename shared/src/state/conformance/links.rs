@@ -1,15 +1,13 @@
 //! The conformance checks of links read by object and of removing the tasks of objects that
 //! are gone ([`StateStore::object_tasks`], [`StateStore::linked_tasks`],
-//! [`StateStore::remove_unlabeled_task`]). Part of [`super::conformance::run_all`].
+//! [`StateStore::remove_unlabeled_task`]). Part of [`super::run_all`].
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::conformance::{all_tasks, new_project, new_storage, scoped, sourced};
-use super::{StateError, StateStore};
+use super::fixtures::{MISSING, all_tasks, new_project, new_storage, scoped, sourced};
 use crate::model::{NewAnnotation, OBJECT_REMOVED_FLAG, StorageRole, TaskId, TaskRemoval};
-
-const MISSING: u64 = u64::MAX;
+use crate::state::{StateError, StateStore};
 
 pub async fn run_all(store: Arc<dyn StateStore>) {
     object_tasks_find_every_row_of_a_key(&*store).await;
