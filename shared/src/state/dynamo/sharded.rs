@@ -118,14 +118,5 @@ pub async fn docs<T: serde::de::DeserializeOwned>(
     operation: &'static str,
 ) -> StateResult<Vec<T>> {
     let ids = ids(table, base, after, limit, operation).await?;
-    let keys = ids
-        .iter()
-        .map(|id| key(&format!("{target}#{id}"), "META"))
-        .collect();
-    table
-        .batch_get(keys, operation)
-        .await?
-        .iter()
-        .map(|item| super::table::decode(item, what))
-        .collect()
+    table.docs_of(target, &ids, what, operation).await
 }

@@ -356,10 +356,25 @@ impl Table {
         let ids = self
             .query_keys(index_pk, after.as_deref(), limit, operation)
             .await?;
+        let ids = ids
+            .iter()
+            .filter_map(|i| text(i, "sk")?.parse().ok())
+            .collect::<Vec<u64>>();
+        self.docs_of(target, &ids, what, operation).await
+    }
+
+    /// The documents `<target>#<id>` / `META` of `ids`, in their order (missing ones, deleted
+    /// meanwhile, skipped).
+    pub async fn docs_of<T: DeserializeOwned>(
+        &self,
+        target: &str,
+        ids: &[u64],
+        what: &'static str,
+        operation: &'static str,
+    ) -> StateResult<Vec<T>> {
         let keys = ids
             .iter()
-            .filter_map(|i| text(i, "sk"))
-            .map(|id| key(&format!("{target}#{}", id.trim_start_matches('0')), "META"))
+            .map(|id| key(&format!("{target}#{id}"), "META"))
             .collect();
         self.batch_get(keys, operation)
             .await?
