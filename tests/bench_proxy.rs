@@ -61,6 +61,7 @@ async fn main() {
         .await
         .expect("a pre-signed URL");
     let direct = timed_reads(&one_connection(), direct_url.uri(), reads, size).await;
+    let sdk = sdk_reads(&s3, &bucket, reads, size).await;
     let (p, d) = (Quantiles::of(proxied), Quantiles::of(direct));
     println!(
         "{reads} reads of a {} KiB object over one kept-alive connection",
@@ -68,6 +69,8 @@ async fn main() {
     );
     println!("  proxied by labelsync: {p}");
     println!("  straight from moto:   {d}");
+    let sdk = Quantiles::of(sdk);
+    println!("  moto through the AWS SDK, as labelsync reads it: {sdk}");
     println!(
         "  proxied p99 / p50 = {:.2} (goal <= 2); proxied p50 / direct p50 = {:.2} (goal <= 1.25)",
         p.p99 / p.p50,
