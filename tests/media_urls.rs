@@ -14,7 +14,6 @@ mod faults;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_s3::primitives::ByteStream;
 use common::{Server, TOKEN, write};
 use labelsync::backends::failure::{Fault, Operation, Rule};
 use serde_json::{Value, json};
@@ -197,24 +196,7 @@ async fn the_generated_key_is_private_and_survives_a_restart() {
 
 async fn s3_bucket(objects: &[(&str, &str)]) -> String {
     let client = common_aws::moto_s3(&common_aws::moto_sdk().await);
-    let name = emulators::unique("media");
-    client
-        .create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .expect("create bucket");
-    for (key, body) in objects {
-        client
-            .put_object()
-            .bucket(&name)
-            .key(*key)
-            .body(ByteStream::from(body.as_bytes().to_vec()))
-            .send()
-            .await
-            .expect("put");
-    }
-    name
+    common_aws::bucket_with_objects(&client, objects).await
 }
 
 /// An S3 storage on moto (streamed through labelsync unless `presign`), synced: the media URLs

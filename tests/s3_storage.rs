@@ -9,7 +9,6 @@ mod common_aws;
 #[path = "common/emulators.rs"]
 mod emulators;
 
-use aws_sdk_s3::primitives::ByteStream;
 use common::Server;
 use common::round_trip::RoundTrip;
 use labelsync::backends::conformance;
@@ -18,27 +17,6 @@ use serde_json::{Value, json};
 
 async fn s3() -> aws_sdk_s3::Client {
     common_aws::moto_s3(&common_aws::moto_sdk().await)
-}
-
-async fn bucket(client: &aws_sdk_s3::Client, objects: &[(&str, &str)]) -> String {
-    let name = emulators::unique("bucket");
-    client
-        .create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .expect("create bucket");
-    for (key, body) in objects {
-        client
-            .put_object()
-            .bucket(&name)
-            .key(*key)
-            .body(ByteStream::from(body.as_bytes().to_vec()))
-            .send()
-            .await
-            .expect("put");
-    }
-    name
 }
 
 fn s3_fields(bucket: &str) -> Value {
@@ -53,7 +31,7 @@ fn private_server() -> Server {
 #[tokio::test]
 async fn the_s3_backend_passes_the_conformance_suite() {
     let client = s3().await;
-    let name = bucket(&client, &[]).await;
+    let name = common_aws::bucket_with_objects(&client, &[]).await;
     conformance::run_all(&S3Backend::new(client, name), "suite/").await;
 }
 
@@ -61,7 +39,7 @@ async fn the_s3_backend_passes_the_conformance_suite() {
 async fn validation_speaks_label_studio() {
     let server = private_server();
     let project = server.project().await;
-    let name = bucket(&s3().await, &[("data/a.json", "{}")]).await;
+    let name = common_aws::bucket_with_objects(&s3().await, &[("data/a.json", "{}")]).await;
     let create = |extra: Value| {
         let mut body = s3_fields(&name);
         common::merge(&mut body, json!({"project": project}));
@@ -165,7 +143,7 @@ async fn user_endpoints_on_private_addresses_are_refused_by_default() {
 #[tokio::test]
 async fn files_sync_then_presigned_and_proxied_media_then_export() {
     let client = s3().await;
-    let name = bucket(&client, &[]).await;
+    let name = common_aws::bucket_with_objects(&client, &[]).await;
     let store = S3Backend::new(client, name.clone());
     let server = private_server();
     let presigned = |resolved: &reqwest::Response| {
@@ -222,7 +200,7 @@ async fn the_local_process_turns_s3_notifications_into_tasks_without_a_sync() {
         .expect("create queue");
     let url = queue.queue_url.expect("queue url");
     let client = s3().await;
-    let bucket = bucket(&client, &[("images/before.png", "png")]).await;
+    let bucket = common_aws::bucket_with_objects(&client, &[("images/before.png", "png")]).await;
     let arn = format!(
         "arn:aws:sqs:us-east-1:123456789012:{}",
         url.rsplit('/').next().unwrap()

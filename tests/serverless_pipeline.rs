@@ -447,8 +447,17 @@ async fn sync_to_end(
     aws: &Aws,
     storage: &labelsync::model::StorageRecord,
 ) -> labelsync::model::StorageRecord {
+    sync_delivering(aws, storage, 1).await
+}
+
+/// A sync run to its end with every message handed to its handler `times` times.
+async fn sync_delivering(
+    aws: &Aws,
+    storage: &labelsync::model::StorageRecord,
+    times: usize,
+) -> labelsync::model::StorageRecord {
     start_sync(&aws.ctx, storage).await.expect("start sync");
-    drain(aws, 1).await;
+    drain(aws, times).await;
     let state = &aws.ctx.state;
     state
         .get_storage(storage.id)
@@ -466,15 +475,7 @@ async fn a_resync_creates_nothing_and_counts_what_existed() {
     let aws = aws().await;
     let bucket = bucket_with(&aws, 7).await;
     let (project, storage) = s3_storage(&aws, &bucket).await;
-    start_sync(&aws.ctx, &storage).await.expect("start sync");
-    drain(&aws, 1).await;
-    let storage = aws
-        .ctx
-        .state
-        .get_storage(storage.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let storage = sync_to_end(&aws, &storage).await;
     assert_eq!(storage.last_sync_count, Some(7), "{storage:?}");
     let again = sync_to_end(&aws, &storage).await;
     assert_eq!(
@@ -960,15 +961,7 @@ async fn metrics_count_the_tasks_a_sync_created_and_its_duration() {
     };
     let bucket = bucket_with(&aws, 23).await;
     let (_, storage) = s3_storage(&aws, &bucket).await;
-    start_sync(&aws.ctx, &storage).await.expect("start sync");
-    drain(&aws, 2).await;
-    let synced = aws
-        .ctx
-        .state
-        .get_storage(storage.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let synced = sync_delivering(&aws, &storage, 2).await;
     assert_eq!(synced.last_sync_count, Some(23), "{synced:?}");
 
     let lines = lines.lock().unwrap();

@@ -38,6 +38,28 @@ pub fn events_queue_env(url: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A new bucket (a unique name) holding `objects` (key, body); returns its name.
+pub async fn bucket_with_objects(s3: &aws_sdk_s3::Client, objects: &[(&str, &str)]) -> String {
+    let name = emulators::unique("bucket");
+    s3.create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("create bucket");
+    for (key, body) in objects {
+        s3.put_object()
+            .bucket(&name)
+            .key(*key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(
+                body.as_bytes().to_vec(),
+            ))
+            .send()
+            .await
+            .expect("put");
+    }
+    name
+}
+
 /// Puts a small object.
 pub async fn put_png(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
     s3.put_object()
