@@ -119,6 +119,7 @@ async fn redirector_lists_a_file_and_redirects_every_file() {
             prefix: "",
             recursive: true,
             continuation: None,
+            start_after: None,
             max_keys: 10,
         })
         .await
@@ -244,6 +245,7 @@ async fn fake_redis_records_auth_and_answers_resp() {
             prefix: "",
             recursive: true,
             continuation: None,
+            start_after: None,
             max_keys: 10,
         })
         .await

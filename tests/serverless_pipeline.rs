@@ -337,6 +337,44 @@ async fn a_bucket_syncs_exactly_once_with_every_message_handled_twice() {
     );
 }
 
+/// Keys spread over the whole range a first page's last key suggests (`images/00000.jpg` …
+/// `images/99999.jpg`), so a sync splits its listing into key ranges that each hold keys.
+fn spread_keys(objects: usize) -> Vec<String> {
+    let mut keys: Vec<String> = (0..objects)
+        .map(|i| format!("images/{:05}.jpg", i * 99_991 / objects))
+        .collect();
+    keys.dedup();
+    keys
+}
+
+/// A listing split into key ranges listed at once (S3 `StartAfter` on moto), with every
+/// message handled twice: every key becomes exactly one task, and the job counts its parts.
+async fn a_listing_in_key_ranges_syncs_exactly_once(aws: &Aws) {
+    let keys = spread_keys(objects());
+    let objects = keys.iter().map(|k| (k.clone(), k.clone().into_bytes()));
+    let bucket = bucket_of(aws, objects.collect()).await;
+    let (project, storage) = s3_storage(aws, &bucket).await;
+    let synced = sync_delivering(aws, &storage, 2).await;
+    assert_eq!(synced.status, SyncStatus::Completed, "{synced:?}");
+    assert_eq!(synced.last_sync_count, Some(keys.len() as u64));
+    let job = synced.last_sync_job.expect("a job");
+    let job = aws.ctx.state.get_job(job).await.unwrap().expect("the job");
+    assert!(job.parts_total > 1, "the listing never split: {job:?}");
+    assert_eq!(job.parts_listed, job.parts_total, "{job:?}");
+    assert_eq!(task_keys(aws, project).await, keys, "each key once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_in_key_ranges_syncs_exactly_once_in_dynamodb() {
+    a_listing_in_key_ranges_syncs_exactly_once(&aws().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_in_key_ranges_syncs_exactly_once_in_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    a_listing_in_key_ranges_syncs_exactly_once(&aws_with(Some(dir.path()), SMALL).await).await;
+}
+
 /// The 10,000-object bucket: real S3 listing pages and real SQS messages, each handled
 /// twice, with the state in the embedded store (which passes the same state conformance suite
 /// as DynamoDB; through moto's DynamoDB this size takes over 20 minutes, see the module docs).

@@ -14,6 +14,7 @@ pub async fn run_all(store: &dyn ObjectStore, prefix: &str) {
     recursive_and_direct_children(store, &format!("{prefix}tree/")).await;
     partial_name_prefix(store, &format!("{prefix}partial/")).await;
     empty_prefix_lists_nothing(store, &format!("{prefix}empty/")).await;
+    listing_after_a_key(store, &format!("{prefix}after/")).await;
 }
 
 async fn put(store: &dyn ObjectStore, key: &str, body: &str) {
@@ -47,6 +48,17 @@ pub async fn list_all(
     recursive: bool,
     max_keys: usize,
 ) -> Vec<String> {
+    list_after(store, prefix, recursive, None, max_keys).await
+}
+
+/// Every key under `prefix` after `start_after`, following continuations.
+pub async fn list_after(
+    store: &dyn ObjectStore,
+    prefix: &str,
+    recursive: bool,
+    start_after: Option<&str>,
+    max_keys: usize,
+) -> Vec<String> {
     let mut keys = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -54,6 +66,7 @@ pub async fn list_all(
             prefix,
             recursive,
             continuation: next.as_deref(),
+            start_after: start_after.filter(|_| next.is_none()),
             max_keys,
         };
         let page = store
@@ -224,6 +237,7 @@ pub async fn empty_prefix_lists_nothing(store: &dyn ObjectStore, prefix: &str) {
         prefix,
         recursive: true,
         continuation: None,
+        start_after: None,
         max_keys: 10,
     };
     let page = store
@@ -231,4 +245,42 @@ pub async fn empty_prefix_lists_nothing(store: &dyn ObjectStore, prefix: &str) {
         .await
         .unwrap_or_else(|e| panic!("list of an empty prefix: {e}"));
     assert_eq!((page.objects.len(), page.next), (0, None));
+}
+
+/// A listing that starts after a key (how a sync splits a listing into key ranges) holds
+/// exactly the keys after it, whether the key exists, names a directory, or lies past the
+/// end; directly or recursively; across pages.
+pub async fn listing_after_a_key(store: &dyn ObjectStore, prefix: &str) {
+    let names = ["k1", "k2", "k3/deep", "k4", "k5"];
+    for name in names {
+        put(store, &format!("{prefix}{name}"), name).await;
+    }
+    let under =
+        |names: &[&str]| -> Vec<String> { names.iter().map(|n| format!("{prefix}{n}")).collect() };
+    let after = |key: &str| format!("{prefix}{key}");
+    for max_keys in [1, 2, 1000] {
+        let listed = list_after(store, prefix, true, Some(&after("k2")), max_keys).await;
+        assert_eq!(
+            listed,
+            under(&["k3/deep", "k4", "k5"]),
+            "after k2, pages of {max_keys}"
+        );
+    }
+    let listed = list_after(store, prefix, true, Some(&after("k3")), 2).await;
+    assert_eq!(
+        listed,
+        under(&["k3/deep", "k4", "k5"]),
+        "after a directory's name"
+    );
+    let listed = list_after(store, prefix, true, Some(&after("k3/deep")), 2).await;
+    assert_eq!(listed, under(&["k4", "k5"]), "after a key in a directory");
+    let listed = list_after(store, prefix, false, Some(&after("k2")), 1).await;
+    assert_eq!(listed, under(&["k4", "k5"]), "direct children after k2");
+    let listed = list_after(store, prefix, true, Some(&after("z")), 2).await;
+    assert!(listed.is_empty(), "after the last key: {listed:?}");
+    let whole = list_all(store, prefix, true, 2).await;
+    let mut joined = list_after(store, prefix, true, None, 2).await;
+    joined.retain(|k| k.as_str() <= after("k2").as_str());
+    joined.extend(list_after(store, prefix, true, Some(&after("k2")), 2).await);
+    assert_eq!(joined, whole, "two key ranges make the whole listing");
 }

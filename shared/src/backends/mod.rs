@@ -4,7 +4,7 @@
 //! Contract every implementation keeps (checked by [`conformance`]):
 //! - `list_page` returns keys under `prefix` in ascending byte order, at most `max_keys` of
 //!   them, and a continuation that resumes strictly after the last key returned; `None` means
-//!   the listing is over. Non-recursive listing returns only direct children of the prefix's
+//!   the listing is over. A first page with `start_after` holds only keys after it. Non-recursive listing returns only direct children of the prefix's
 //!   "directory" (keys with no `/` after the prefix). Keys ending in `/` (folder placeholders)
 //!   are never returned.
 //! - `get` with a range returns exactly the bytes of that range (inclusive end, clamped to the
@@ -44,7 +44,29 @@ pub struct ListRequest<'a> {
     pub recursive: bool,
     /// The `next` of the previous page.
     pub continuation: Option<&'a str>,
+    /// Without a continuation: list only keys strictly after this one. Every backend honours
+    /// it; those whose [`ObjectStore::lists_after_key`] says so do it without listing the
+    /// keys before.
+    pub start_after: Option<&'a str>,
     pub max_keys: usize,
+}
+
+impl<'a> ListRequest<'a> {
+    /// The first page of `prefix`.
+    pub fn first(prefix: &'a str, recursive: bool, max_keys: usize) -> Self {
+        ListRequest {
+            prefix,
+            recursive,
+            continuation: None,
+            start_after: None,
+            max_keys,
+        }
+    }
+
+    /// For backends whose continuation is the last key listed: the key to resume after.
+    pub fn resume_key(&self) -> Option<&'a str> {
+        self.continuation.or(self.start_after)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -152,6 +174,12 @@ pub trait ObjectStore: Send + Sync + Debug {
     async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<GetResult, BackendError>;
     async fn put(&self, key: &str, body: Bytes) -> Result<(), BackendError>;
     async fn delete(&self, key: &str) -> Result<(), BackendError>;
+
+    /// Whether `start_after` is served by the store itself, so that a listing can be split
+    /// into key ranges listed at once, each costing only its own pages.
+    fn lists_after_key(&self) -> bool {
+        false
+    }
 
     /// The pre-signing capability, for backends that have one.
     fn presigner(&self) -> Option<&dyn Presigner> {

@@ -84,6 +84,9 @@ pub struct Settings {
     pub sync_on_target_storage_creation: bool,
     /// `LABELSYNC_LIST_PAGE_SIZE`: keys per listing page, so per `sync` queue message.
     pub list_page_size: usize,
+    /// `LABELSYNC_LIST_PARALLELISM`: key ranges a sync lists at once, where the storage can
+    /// start a listing after a key (1 lists in one chain).
+    pub list_parallelism: usize,
     /// `LABELSYNC_INGEST_BATCH_SIZE`: keys per `ingest` queue message.
     pub ingest_batch_size: usize,
     /// `LABELSYNC_VISIBILITY_TIMEOUT_SECS`: how long a received message stays hidden.
@@ -301,6 +304,10 @@ impl Settings {
             list_page_size: positive(
                 own_number(env, "LABELSYNC_LIST_PAGE_SIZE", 1000)?,
                 "LABELSYNC_LIST_PAGE_SIZE",
+            )?,
+            list_parallelism: positive(
+                own_number(env, "LABELSYNC_LIST_PARALLELISM", 8)?,
+                "LABELSYNC_LIST_PARALLELISM",
             )?,
             ingest_batch_size: positive(
                 own_number(env, "LABELSYNC_INGEST_BATCH_SIZE", 500)?,

@@ -128,6 +128,7 @@ pub async fn probe(
         prefix: &prefix,
         recursive: true,
         continuation: None,
+        start_after: None,
         max_keys: 1,
     };
     match backend.list_page(request).await {

@@ -9,7 +9,7 @@ use crate::export::{self, LiveExport};
 use crate::jobs::finish::fail_job;
 use crate::jobs::{HandlerError, Message};
 use crate::metrics::Metric;
-use crate::model::{BatchId, BatchOutcome};
+use crate::model::{BatchId, BatchOutcome, page_key};
 use crate::sync::complete::complete_sync;
 use crate::sync::ingest::{ReadFailure, handle_ingest_batch};
 
@@ -31,23 +31,29 @@ pub async fn give_up(
         Message::ListPage {
             job,
             storage,
+            part,
             page,
-            continuation,
+            start_after,
+            ..
         } => {
-            let after = continuation.map_or_else(String::new, |key| format!(" (after {key:?})"));
-            let what = format!("storage {storage}: listing page {page}{after}");
+            let after = start_after.map_or_else(String::new, |key| format!(" (after {key:?})"));
+            let what = format!("storage {storage}: listing page {page} of part {part}{after}");
             fail_job(ctx, job, given_up(&what, deliveries, error)).await
         }
         Message::IngestBatch {
             job,
             storage,
+            part,
             page,
             batch,
             keys,
         } => {
             // Once more, with each unreadable object an error of its key, so the objects that
             // can be read still become tasks; if that fails too, the whole batch is errors.
-            let id = BatchId { page, batch };
+            let id = BatchId {
+                page: page_key(part, page),
+                batch,
+            };
             let last_try = ReadFailure::ErrorOfKey;
             let again = handle_ingest_batch(ctx, job, storage, id, keys.clone(), last_try).await;
             if again.is_ok() {
@@ -56,17 +62,14 @@ pub async fn give_up(
             let first = keys.first().map(|k| k.key.as_str()).unwrap_or_default();
             let last = keys.last().map(|k| k.key.as_str()).unwrap_or_default();
             let what = format!(
-                "storage {storage}: batch {batch} of page {page} ({} keys, {first:?} to {last:?})",
+                "storage {storage}: batch {batch} of page {page} of part {part} ({} keys, {first:?} to {last:?})",
                 keys.len()
             );
             let mut outcome = BatchOutcome::default();
             outcome.add_error(|| given_up(&what, deliveries, error));
             // Every key of the batch failed; the one message above speaks for them all.
             outcome.unlisted_errors += (keys.len() as u64).saturating_sub(1);
-            let progress = ctx
-                .state
-                .record_batch(job, BatchId { page, batch }, outcome)
-                .await?;
+            let progress = ctx.state.record_batch(job, id, outcome).await?;
             if progress.is_complete() {
                 complete_sync(ctx, &progress).await?;
             }

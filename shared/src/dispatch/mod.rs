@@ -16,8 +16,9 @@ use futures::future::BoxFuture;
 use crate::context::Context;
 use crate::export;
 use crate::jobs::{Fate, HandlerError, Message};
-use crate::model::BatchId;
+use crate::model::{BatchId, page_key};
 use crate::queue::QueueName;
+use crate::sync::fanout::PageCursor;
 use crate::sync::ingest::{ReadFailure, handle_ingest_batch};
 
 /// Handles one message body taken from a queue.
@@ -96,9 +97,21 @@ pub fn handle_sync<'a>(ctx: &'a Context, body: &'a str) -> BoxFuture<'a, Result<
             Message::ListPage {
                 job,
                 storage,
+                part,
                 page,
                 continuation,
-            } => crate::sync::fanout::handle_list_page(ctx, job, storage, page, continuation).await,
+                start_after,
+                until,
+            } => {
+                let cursor = PageCursor {
+                    part,
+                    page,
+                    continuation,
+                    start_after,
+                    until,
+                };
+                crate::sync::fanout::handle_list_page(ctx, job, storage, cursor).await
+            }
             other => Err(misrouted(&other, QueueName::Sync)),
         }
     })
@@ -114,10 +127,12 @@ pub fn handle_ingest<'a>(
             Message::IngestBatch {
                 job,
                 storage,
+                part,
                 page,
                 batch,
                 keys,
             } => {
+                let page = page_key(part, page);
                 let batch = BatchId { page, batch };
                 let read_failure = ReadFailure::FailsBatch;
                 handle_ingest_batch(ctx, job, storage, batch, keys, read_failure).await

@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::jobs::finish::finish_job;
 use crate::jobs::start::mark_in_progress;
 use crate::jobs::{HandlerError, Message, describe, running_job_storage};
-use crate::model::{AnnotationId, BatchId, BatchOutcome, JobId, StorageId};
+use crate::model::{AnnotationId, BatchId, BatchOutcome, JobId, PageRecord, StorageId};
 
 /// Annotations per `ExportPage` message.
 const EXPORT_PAGE_SIZE: usize = 100;
@@ -34,7 +34,12 @@ pub async fn handle_export_page(
         .list_annotations(storage.project, after, EXPORT_PAGE_SIZE)
         .await?;
     let is_last = annotations.len() < EXPORT_PAGE_SIZE;
-    ctx.state.record_page(job, page, 1, is_last).await?;
+    let record = PageRecord {
+        batches: 1,
+        is_last,
+        ..PageRecord::default()
+    };
+    ctx.state.record_page(job, page, record).await?;
     // A redelivered page writes again (puts are idempotent) but does not announce its next
     // page twice, which would double every page after it.
     let announced = ctx.state.page_sent(job, page).await?;

@@ -26,17 +26,26 @@ impl From<&ObjectMeta> for BatchKey {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
-    /// List page `page` of an import sync, starting after `continuation`.
+    /// List page `page` of part `part` of an import sync: the page after `continuation`, or a
+    /// part's first page, after `start_after`; the part ends at key `until` (included).
     ListPage {
         job: JobId,
         storage: StorageId,
+        #[serde(default)]
+        part: u64,
         page: u64,
         continuation: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start_after: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
     },
-    /// Turn these keys (cut from listing page `page`) into tasks.
+    /// Turn these keys (cut from page `page` of listing part `part`) into tasks.
     IngestBatch {
         job: JobId,
         storage: StorageId,
+        #[serde(default)]
+        part: u64,
         page: u64,
         batch: u64,
         keys: Vec<BatchKey>,

@@ -12,4 +12,4 @@ pub mod start;
 
 pub use error::{Fate, HandlerError, is_permanent};
 pub use messages::{BatchKey, Message};
-pub use running::{describe, fail_if_stale, running_job_storage};
+pub use running::{describe, fail_if_stale, running_job, running_job_storage};

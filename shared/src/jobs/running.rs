@@ -14,6 +14,17 @@ pub async fn running_job_storage(
     job: JobId,
     storage: StorageId,
 ) -> Result<Option<StorageRecord>, HandlerError> {
+    Ok(running_job(ctx, job, storage)
+        .await?
+        .map(|(_, storage)| storage))
+}
+
+/// [`running_job_storage`], with the job as read.
+pub async fn running_job(
+    ctx: &Context,
+    job: JobId,
+    storage: StorageId,
+) -> Result<Option<(SyncJob, StorageRecord)>, HandlerError> {
     let Some(job_record) = ctx.state.get_job(job).await? else {
         return Ok(None);
     };
@@ -38,7 +49,7 @@ pub async fn running_job_storage(
         .await?;
         return Ok(None);
     }
-    Ok(Some(record))
+    Ok(Some((job_record, record)))
 }
 
 /// A job that ended over `limit` ago while its storage still shows it running: the worker

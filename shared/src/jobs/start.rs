@@ -59,8 +59,11 @@ pub async fn start_sync(
         JobKind::Import => Message::ListPage {
             job: job.id,
             storage: storage.id,
+            part: 0,
             page: 0,
             continuation: None,
+            start_after: None,
+            until: None,
         },
         JobKind::Export => Message::ExportPage {
             job: job.id,

@@ -24,11 +24,33 @@ pub enum JobStatus {
     Failed,
 }
 
-/// One ingest batch of a job: the `batch`-th batch cut from listing page `page`.
+/// One ingest batch of a job: the `batch`-th batch cut from the listing page whose
+/// [`page_key`] is `page`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct BatchId {
     pub page: u64,
     pub batch: u64,
+}
+
+/// The one number that names page `page` of listing part `part` in a job's records. Part 0's
+/// pages keep their own numbers, so jobs recorded before listings had parts read the same.
+pub fn page_key(part: u64, page: u64) -> u64 {
+    (part << 32) | (page & u64::from(u32::MAX))
+}
+
+/// What a listing page announced, recorded with the page so a redelivered page repeats it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRecord {
+    /// Ingest batches cut from the page.
+    pub batches: u64,
+    /// This page ends its part.
+    pub is_last: bool,
+    /// Keys splitting the rest of the part's key range into new parts: the part goes on up to
+    /// the first; each new part lists after one key up to the next (the last one as far as the
+    /// part would have gone).
+    pub splits: Vec<String>,
+    /// The id of the first new part, given by the store when it records the page.
+    pub first_part: u64,
 }
 
 /// What one batch did; added to the job once, however often the batch is delivered.
@@ -85,8 +107,14 @@ pub struct SyncJob {
     pub finished_at: Option<DateTime<Utc>>,
     /// Listing pages recorded so far.
     pub pages_recorded: u64,
-    /// Number of pages, known once the last page is recorded.
+    /// Number of pages, known once every listing part has recorded its last page.
     pub pages_total: Option<u64>,
+    /// Listing parts (key ranges listed at once) made so far; a listing starts as one part.
+    #[serde(default = "one")]
+    pub parts_total: u64,
+    /// Parts whose last page is recorded.
+    #[serde(default)]
+    pub parts_listed: u64,
     pub batches_expected: u64,
     pub batches_done: u64,
     pub created: u64,
@@ -98,6 +126,10 @@ pub struct SyncJob {
     /// When the job last moved: created, started, a page or a batch recorded.
     #[serde(default)]
     pub progress_at: Option<DateTime<Utc>>,
+}
+
+fn one() -> u64 {
+    1
 }
 
 impl SyncJob {
@@ -112,6 +144,8 @@ impl SyncJob {
             finished_at: None,
             pages_recorded: 0,
             pages_total: None,
+            parts_total: 1,
+            parts_listed: 0,
             batches_expected: 0,
             batches_done: 0,
             created: 0,
@@ -155,13 +189,22 @@ impl SyncJob {
         self.errors.extend(errors.iter().take(room).cloned());
     }
 
-    /// Adds a page's batches; the caller guarantees it is the page's first record.
-    pub fn add_page(&mut self, page: u64, batches: u64, is_last: bool) {
+    /// Adds a page's batches and new parts, numbering the parts in `record`; the caller
+    /// guarantees it is the page's first record. The listing is over when every part is.
+    pub fn add_page(&mut self, record: &mut PageRecord) {
         self.progress_at = Some(super::now());
         self.pages_recorded += 1;
-        self.batches_expected += batches;
-        if is_last {
-            self.pages_total = Some(page + 1);
+        self.batches_expected += record.batches;
+        record.first_part = self.parts_total;
+        self.parts_total += record.splits.len() as u64;
+        self.parts_listed += u64::from(record.is_last);
+        if self.parts_listed == self.parts_total {
+            self.pages_total = Some(self.pages_recorded);
         }
+    }
+
+    /// Parts still listing.
+    pub fn parts_listing(&self) -> u64 {
+        self.parts_total.saturating_sub(self.parts_listed)
     }
 }

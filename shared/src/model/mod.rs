@@ -13,7 +13,9 @@ mod token;
 
 pub use annotation::{Annotation, AnnotationEvent, AnnotationPatch, NewAnnotation, OutboxEntry};
 pub use event::{ObjectChange, ObjectEvent};
-pub use job::{BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, SyncJob};
+pub use job::{
+    BatchId, BatchOutcome, JobKind, JobStatus, MAX_JOB_ERRORS, PageRecord, SyncJob, page_key,
+};
 pub use project::{NewProject, Project, ProjectCounts};
 pub use removal::{LinkPage, LinkedTask, OBJECT_REMOVED_FLAG, RemovedObjects, TaskRemoval};
 pub use secret::Secret;

@@ -5,6 +5,7 @@
 //! DynamoDB table too). A failed check panics with what it expected.
 
 mod fixtures;
+mod job_parts;
 mod links;
 mod project_checks;
 
@@ -18,7 +19,7 @@ use serde_json::json;
 use super::{StateError, StateStore};
 use crate::model::{
     AnnotationPatch, BatchId, BatchOutcome, JobKind, JobStatus, NewAnnotation, NewApiToken,
-    NewTask, StorageRecord, StorageRole, SyncSchedule, SyncStatus,
+    NewTask, PageRecord, StorageRecord, StorageRole, SyncSchedule, SyncStatus,
 };
 
 /// Runs every check against `store`.
@@ -42,6 +43,7 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     concurrent_annotations(Arc::clone(&store)).await;
     project_checks::project_counts_follow_every_change(&*store).await;
     project_checks::delete_project_takes_everything_in_it(&*store).await;
+    job_parts::listing_parts_are_counted_once(&*store).await;
     links::run_all(store).await;
 }
 
@@ -626,6 +628,14 @@ pub async fn annotations_keep_task_counters(store: &dyn StateStore) {
     );
 }
 
+fn page_of(batches: u64, is_last: bool) -> PageRecord {
+    PageRecord {
+        batches,
+        is_last,
+        ..PageRecord::default()
+    }
+}
+
 /// Jobs: pages and batches count once however often they are recorded; completion follows
 /// them; `start_job` sets `started_at` once; `finish_job` moves a running job once.
 pub async fn jobs_record_once(store: &dyn StateStore) {
@@ -654,8 +664,8 @@ pub async fn jobs_record_once(store: &dyn StateStore) {
     );
 
     for _ in 0..2 {
-        let after = store
-            .record_page(job.id, 0, 2, false)
+        let (after, _) = store
+            .record_page(job.id, 0, page_of(2, false))
             .await
             .expect("record_page");
         assert_eq!((after.pages_recorded, after.batches_expected), (1, 2));
@@ -693,8 +703,8 @@ pub async fn jobs_record_once(store: &dyn StateStore) {
         );
         assert!(!after.is_complete());
     }
-    let after = store
-        .record_page(job.id, 1, 1, true)
+    let (after, _) = store
+        .record_page(job.id, 1, page_of(1, true))
         .await
         .expect("record_page");
     assert_eq!((after.pages_recorded, after.pages_total), (2, Some(2)));

@@ -23,8 +23,8 @@ use async_trait::async_trait;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
     CreateOutcome, JobId, JobKind, JobStatus, LinkPage, NewAnnotation, NewApiToken, NewProject,
-    NewStorage, NewTask, OutboxEntry, Project, ProjectCounts, ProjectId, StorageId, StorageRecord,
-    StorageRole, SyncJob, Task, TaskId, TaskRemoval, TokenId,
+    NewStorage, NewTask, OutboxEntry, PageRecord, Project, ProjectCounts, ProjectId, StorageId,
+    StorageRecord, StorageRole, SyncJob, Task, TaskId, TaskRemoval, TokenId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -166,14 +166,15 @@ pub trait StateStore: Send + Sync {
     // Sync jobs.
     async fn create_job(&self, storage: StorageId, kind: JobKind) -> StateResult<SyncJob>;
     async fn get_job(&self, id: JobId) -> StateResult<Option<SyncJob>>;
-    /// Records listing page `page` with its batch count, once; returns the job afterwards.
+    /// Records the page whose [`page_key`](crate::model::page_key) is `page`, once, numbering
+    /// its new parts; returns the job afterwards and the page as first recorded, so a
+    /// redelivered page sends exactly the parts its first delivery counted.
     async fn record_page(
         &self,
         job: JobId,
         page: u64,
-        batches: u64,
-        is_last: bool,
-    ) -> StateResult<SyncJob>;
+        record: PageRecord,
+    ) -> StateResult<(SyncJob, PageRecord)>;
     /// Notes that every message page `page` leads to (its next page, its batches) was sent, so a
     /// redelivered page does not send them again: without this, each duplicate page message
     /// would duplicate the next page's message, and duplicates would double page after page.

@@ -90,6 +90,7 @@ mod tests {
             let body = Message::IngestBatch {
                 job: u64::MAX,
                 storage: u64::MAX,
+                part: u64::MAX,
                 page: u64::MAX,
                 batch: i as u64,
                 keys,

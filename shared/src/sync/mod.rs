@@ -6,4 +6,5 @@ pub mod batches;
 pub mod complete;
 pub mod fanout;
 pub mod ingest;
+pub mod key_ranges;
 pub mod removed;

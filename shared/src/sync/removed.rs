@@ -110,6 +110,7 @@ async fn listed_keys(
             prefix: &spec.prefix,
             recursive: spec.recursive,
             continuation: continuation.as_deref(),
+            start_after: None,
             max_keys: ctx.settings.list_page_size,
         };
         let page = backend.list_page(request).await?;

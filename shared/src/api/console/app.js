@@ -234,9 +234,10 @@ function progressOf(json) {
     : null;
   const share = percent === null ? 'listing…' : `${percent} %`;
   const errors = p.errors ? ` · ${count(p.errors, 'error')}` : '';
+  const parts = p.parts_total > 1 ? ` in ${p.parts_listed}/${p.parts_total} key ranges` : '';
   return {
     percent,
-    text: `${share} · ${count(p.pages_listed, 'page')} listed · ` +
+    text: `${share} · ${count(p.pages_listed, 'page')} listed${parts} · ` +
       `${p.batches_done}/${total} batches · ${count(created, 'task')} created${errors}`,
   };
 }

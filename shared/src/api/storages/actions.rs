@@ -111,6 +111,7 @@ pub async fn files(
             prefix: &spec.prefix,
             recursive: spec.recursive,
             continuation: continuation.as_deref(),
+            start_after: None,
             max_keys: limit + 1,
         };
         let page = backend.list_page(request).await.map_err(|e| {

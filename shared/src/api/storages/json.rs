@@ -73,6 +73,8 @@ async fn add_progress(ctx: &Context, record: &StorageRecord, out: &mut Map<Strin
             "progress".into(),
             json!({
                 "pages_listed": job.pages_recorded,
+                "parts_listed": job.parts_listed,
+                "parts_total": job.parts_total,
                 "listing_done": job.pages_total.is_some(),
                 "batches_done": job.batches_done,
                 "batches_total": job.batches_expected,

@@ -183,12 +183,12 @@ fn split_prefix(prefix: &str) -> (Option<Path>, &str) {
 impl ObjectStore for AzureBackend {
     async fn list_page(&self, request: ListRequest<'_>) -> Result<ListPage, BackendError> {
         let (folder, _) = split_prefix(request.prefix);
-        let after = request.continuation.unwrap_or("").to_owned();
+        let after = request.resume_key().unwrap_or("").to_owned();
         let wanted = |key: &str| key.starts_with(request.prefix) && key > after.as_str();
         let mut objects: Vec<ObjectMeta> = if request.recursive {
             // Client-side `after` filter too: Azurite ignores `startFrom`.
             let offset = Path::from(after.as_str());
-            let listed = match request.continuation {
+            let listed = match request.resume_key() {
                 Some(_) => self.store.list_with_offset(folder.as_ref(), &offset),
                 None => self.store.list(folder.as_ref()),
             };

@@ -240,7 +240,7 @@ impl DatabricksBackend {
         dir: String,
         name_prefix: String,
     ) -> Result<Found, BackendError> {
-        let after = request.continuation.unwrap_or("");
+        let after = request.resume_key().unwrap_or("");
         let mut found = Found::default();
         let entries = self.directory(&dir).await?.into_iter();
         let mut stack = vec![Frame {

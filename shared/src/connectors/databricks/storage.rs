@@ -68,6 +68,7 @@ impl Storage for DatabricksStorage {
             prefix: &listing_prefix,
             recursive: true,
             continuation: None,
+            start_after: None,
             max_keys: 1,
         };
         let location = format!("{}{}", self.settings.volume_uri(), listing_prefix);

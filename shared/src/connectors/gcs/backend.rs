@@ -183,6 +183,8 @@ impl ObjectStore for GcsBackend {
             prefix: Some(request.prefix.to_owned()).filter(|p| !p.is_empty()),
             delimiter: (!request.recursive).then(|| "/".to_owned()),
             page_token: request.continuation.map(str::to_owned),
+            // Inclusive where `start_after` is not: the key itself is dropped below.
+            start_offset: request.start_after.map(str::to_owned),
             max_results: Some(i32::try_from(request.max_keys).unwrap_or(i32::MAX)),
             ..Default::default()
         };
@@ -193,12 +195,21 @@ impl ObjectStore for GcsBackend {
             .await
             .map_err(|e| classify("list", request.prefix, e))?;
         let objects = page.items.unwrap_or_default();
-        let objects = objects.iter().filter(|o| !o.name.ends_with('/')).map(meta);
+        let after = |o: &&Object| request.start_after.is_none_or(|a| o.name.as_str() > a);
+        let objects = objects
+            .iter()
+            .filter(after)
+            .filter(|o| !o.name.ends_with('/'));
+        let objects = objects.map(meta);
         Ok(ListPage {
             objects: objects.collect(),
             next: page.next_page_token.filter(|t| !t.is_empty()),
             skipped: Vec::new(),
         })
+    }
+
+    fn lists_after_key(&self) -> bool {
+        true
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta, BackendError> {

@@ -147,13 +147,18 @@ impl ObjectStore for LocalBackend {
             root: self.root.clone(),
             prefix: request.prefix.to_owned(),
             recursive: request.recursive,
-            after: request.continuation.map(str::to_owned),
+            after: request.resume_key().map(str::to_owned),
             max_keys: request.max_keys.max(1),
             cache: self.cache.clone(),
         };
         tokio::task::spawn_blocking(move || walk.run())
             .await
             .map_err(|e| join_error("list", e))?
+    }
+
+    /// The walk descends straight to the key to resume after.
+    fn lists_after_key(&self) -> bool {
+        true
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta, BackendError> {
@@ -481,6 +486,7 @@ mod tests {
                 prefix: "",
                 recursive: true,
                 continuation: None,
+                start_after: None,
                 max_keys: 10,
             })
             .await
@@ -505,6 +511,7 @@ mod tests {
             prefix: "",
             recursive: true,
             continuation: None,
+            start_after: None,
             max_keys: 10,
         };
         assert_eq!(store.list_page(request).await.unwrap().objects.len(), 1);
@@ -534,6 +541,7 @@ mod tests {
                 prefix: "",
                 recursive: true,
                 continuation: after.as_deref(),
+                start_after: None,
                 max_keys: 2,
             };
             let page = store.list_page(request).await.unwrap();
@@ -564,6 +572,7 @@ mod tests {
                 prefix: "",
                 recursive: false,
                 continuation: next.as_deref(),
+                start_after: None,
                 max_keys: 1000,
             };
             let page = store.list_page(request).await.unwrap();
@@ -582,6 +591,7 @@ mod tests {
             prefix: "g",
             recursive: false,
             continuation: None,
+            start_after: None,
             max_keys: 10,
         };
         let page = store.list_page(request).await.unwrap();
@@ -595,6 +605,7 @@ mod tests {
             prefix: "",
             recursive: true,
             continuation: None,
+            start_after: None,
             max_keys: 10,
         };
         assert!(matches!(

@@ -236,7 +236,7 @@ fn meta(key: &str, size: u64) -> ObjectMeta {
 impl ObjectStore for RedisBackend {
     async fn list_page(&self, request: ListRequest<'_>) -> Result<ListPage, BackendError> {
         let keys = self.scan(request.prefix).await?;
-        let after = request.continuation.unwrap_or("");
+        let after = request.resume_key().unwrap_or("");
         let start = keys.partition_point(|k| k.as_str() <= after);
         let wanted = keys[start..].iter().filter(|k| {
             let rest = &k[request.prefix.len()..];

@@ -119,6 +119,7 @@ impl ObjectStore for S3Backend {
             .max_keys(request.max_keys.min(1000) as i32)
             .set_delimiter(delimiter.map(str::to_owned))
             .set_continuation_token(request.continuation.map(str::to_owned))
+            .set_start_after(request.start_after.map(str::to_owned))
             .send()
             .await
             .map_err(|e| sdk_error("list", &self.bucket, e))?;
@@ -145,6 +146,10 @@ impl ObjectStore for S3Backend {
             next,
             skipped: Vec::new(),
         })
+    }
+
+    fn lists_after_key(&self) -> bool {
+        true
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta, BackendError> {

@@ -3,8 +3,8 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-use super::table::{Table, doc_item, key, store_error};
-use crate::model::{JobId, JobKind, JobStatus, StorageId, SyncJob, now};
+use super::table::{Table, doc_item, key, s, store_error, text};
+use crate::model::{JobId, JobKind, JobStatus, PageRecord, StorageId, SyncJob, now};
 use crate::state::{StateError, StateResult};
 
 const WHAT: &str = "job";
@@ -34,19 +34,66 @@ pub async fn record_once(
     marker: &str,
     change: &(dyn Fn(&mut SyncJob) + Send + Sync),
 ) -> StateResult<SyncJob> {
+    let noted = |job: &mut SyncJob| {
+        change(job);
+        None
+    };
+    Ok(record_noted(table, id, marker, &noted).await?.0)
+}
+
+/// Records page `page` once, keeping the record in its marker; returns the job and the page
+/// as first recorded.
+pub async fn record_page(
+    table: &Table,
+    id: JobId,
+    page: u64,
+    record: PageRecord,
+) -> StateResult<(SyncJob, PageRecord)> {
+    let noted = |job: &mut SyncJob| {
+        let mut record = record.clone();
+        job.add_page(&mut record);
+        serde_json::to_string(&record).ok()
+    };
+    let (job, note) = record_noted(table, id, &format!("PAGE#{page}"), &noted).await?;
+    // Markers written before pages kept records have no note: those pages never split.
+    let recorded = match note {
+        Some(note) => serde_json::from_str(&note).map_err(|source| StateError::Corrupt {
+            what: "page",
+            source,
+        })?,
+        None => PageRecord {
+            splits: Vec::new(),
+            ..record
+        },
+    };
+    Ok((job, recorded))
+}
+
+/// [`record_once`], with the note `change` returns kept in the marker; returns the job and the
+/// marker's note (the one just written, or the first writer's).
+async fn record_noted(
+    table: &Table,
+    id: JobId,
+    marker: &str,
+    change: &(dyn Fn(&mut SyncJob) -> Option<String> + Send + Sync),
+) -> StateResult<(SyncJob, Option<String>)> {
     const OPERATION: &str = "record_job_progress";
     loop {
         let (mut job, version) = table
             .get_doc::<SyncJob>(&pk(id), "META", WHAT, OPERATION)
             .await?
             .ok_or_else(|| not_found(id))?;
-        if table.get(&pk(id), marker, OPERATION).await?.is_some() {
-            return Ok(job);
+        if let Some(existing) = table.get(&pk(id), marker, OPERATION).await? {
+            return Ok((job, text(&existing, "note").map(str::to_owned)));
         }
-        change(&mut job);
+        let note = change(&mut job);
+        let mut marker_item = key(&pk(id), marker);
+        if let Some(note) = &note {
+            marker_item.insert("note".into(), s(note.clone()));
+        }
         let marker_put = Put::builder()
             .table_name(&table.name)
-            .set_item(Some(key(&pk(id), marker)))
+            .set_item(Some(marker_item))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| store_error(OPERATION, e))?;
@@ -65,7 +112,7 @@ pub async fn record_once(
             .send()
             .await;
         match sent {
-            Ok(_) => return Ok(job),
+            Ok(_) => return Ok((job, note)),
             // The marker appeared or the job moved on: read again (the marker check returns).
             Err(e)
                 if e.as_service_error()

@@ -39,8 +39,8 @@ pub use table::create_table;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
     CreateOutcome, JobId, JobKind, JobStatus, LinkPage, NewAnnotation, NewApiToken, NewProject,
-    NewStorage, NewTask, OutboxEntry, Project, ProjectCounts, ProjectId, StorageId, StorageRecord,
-    StorageRole, SyncJob, Task, TaskId, TaskRemoval, TokenId,
+    NewStorage, NewTask, OutboxEntry, PageRecord, Project, ProjectCounts, ProjectId, StorageId,
+    StorageRecord, StorageRole, SyncJob, Task, TaskId, TaskRemoval, TokenId,
 };
 use crate::state::{StateResult, StateStore, StorageUpdate};
 
@@ -219,11 +219,9 @@ impl StateStore for DynamoState {
         &self,
         job: JobId,
         page: u64,
-        batches: u64,
-        is_last: bool,
-    ) -> StateResult<SyncJob> {
-        let change = move |j: &mut SyncJob| j.add_page(page, batches, is_last);
-        jobs::record_once(&self.table, job, &format!("PAGE#{page}"), &change).await
+        record: PageRecord,
+    ) -> StateResult<(SyncJob, PageRecord)> {
+        jobs::record_page(&self.table, job, page, record).await
     }
     async fn mark_page_sent(&self, job: JobId, page: u64) -> StateResult<()> {
         let marker = table::key(&format!("JOB#{job}"), &format!("SENT#{page}"));

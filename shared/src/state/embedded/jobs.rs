@@ -1,13 +1,15 @@
 //! Sync jobs: a record table plus the sets of recorded pages and batches that make
 //! `record_page` and `record_batch` count each page and batch once.
 
-use redb::{Database, WriteTransaction};
+use redb::{Database, ReadableTable, WriteTransaction};
 
 use super::tables::{
-    During, IdKind, JOB_BATCHES, JOB_PAGES, JOB_PAGES_SENT, JOBS, RecordTable, allocate_id,
-    get_record, put_record, read, write,
+    During, IdKind, JOB_BATCHES, JOB_PAGE_RECORDS, JOB_PAGES, JOB_PAGES_SENT, JOBS, RecordTable,
+    allocate_id, get_record, put_record, read, write,
 };
-use crate::model::{BatchId, BatchOutcome, JobId, JobKind, JobStatus, StorageId, SyncJob, now};
+use crate::model::{
+    BatchId, BatchOutcome, JobId, JobKind, JobStatus, PageRecord, StorageId, SyncJob, now,
+};
 use crate::state::{StateError, StateResult};
 
 const WHAT: &str = "job";
@@ -33,9 +35,8 @@ pub(super) fn record_page(
     db: &Database,
     id: JobId,
     page: u64,
-    batches: u64,
-    is_last: bool,
-) -> StateResult<SyncJob> {
+    mut record: PageRecord,
+) -> StateResult<(SyncJob, PageRecord)> {
     const OP: &str = "record_page";
     write(db, OP, |txn| {
         let first_record = txn
@@ -44,13 +45,41 @@ pub(super) fn record_page(
             .insert((id, page), ())
             .during(OP)?
             .is_none();
-        change_job(txn, id, OP, |job| {
-            if first_record {
-                job.add_page(page, batches, is_last);
-            }
-            first_record
-        })
+        if !first_record {
+            let recorded = recorded_page(txn, id, page)?.unwrap_or(PageRecord {
+                splits: Vec::new(),
+                ..record
+            });
+            return Ok((get_job(txn, id, OP)?, recorded));
+        }
+        let job = change_job(txn, id, OP, |job| {
+            job.add_page(&mut record);
+            true
+        })?;
+        let doc = serde_json::to_vec(&record).map_err(|source| StateError::Corrupt {
+            what: "page",
+            source,
+        })?;
+        let mut records = txn.open_table(JOB_PAGE_RECORDS).during(OP)?;
+        records.insert((id, page), doc.as_slice()).during(OP)?;
+        Ok((job, record))
     })
+}
+
+/// The page as first recorded; `None` for pages recorded before pages kept records (they
+/// never split).
+fn recorded_page(txn: &WriteTransaction, id: JobId, page: u64) -> StateResult<Option<PageRecord>> {
+    const OP: &str = "record_page";
+    let records = txn.open_table(JOB_PAGE_RECORDS).during(OP)?;
+    let Some(doc) = records.get((id, page)).during(OP)? else {
+        return Ok(None);
+    };
+    let recorded = serde_json::from_slice(doc.value());
+    let recorded = recorded.map_err(|source| StateError::Corrupt {
+        what: "page",
+        source,
+    });
+    Ok(Some(recorded?))
 }
 
 pub(super) fn mark_page_sent(db: &Database, id: JobId, page: u64) -> StateResult<()> {
@@ -128,6 +157,11 @@ pub(super) fn finish(
         })?;
         Ok(moved.then_some(job))
     })
+}
+
+fn get_job(txn: &WriteTransaction, id: JobId, operation: &'static str) -> StateResult<SyncJob> {
+    let jobs: RecordTable<'_> = txn.open_table(JOBS).during(operation)?;
+    get_record(&jobs, WHAT, operation, id)?.ok_or(StateError::NotFound { what: WHAT, id })
 }
 
 /// Reads job `id` (an error if it does not exist), applies `change`, writes the job back if

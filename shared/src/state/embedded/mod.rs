@@ -33,8 +33,8 @@ use crate::embedded_db::EmbeddedDb;
 use crate::model::{
     Annotation, AnnotationId, AnnotationPatch, ApiTokenRecord, BatchId, BatchOutcome,
     CreateOutcome, JobId, JobKind, JobStatus, LinkPage, NewAnnotation, NewApiToken, NewProject,
-    NewStorage, NewTask, OutboxEntry, Project, ProjectCounts, ProjectId, StorageId, StorageRecord,
-    StorageRole, SyncJob, Task, TaskId, TaskRemoval, TokenId,
+    NewStorage, NewTask, OutboxEntry, PageRecord, Project, ProjectCounts, ProjectId, StorageId,
+    StorageRecord, StorageRole, SyncJob, Task, TaskId, TaskRemoval, TokenId,
 };
 
 /// [`StateStore`] over the embedded `redb` file.
@@ -338,11 +338,10 @@ impl StateStore for EmbeddedState {
         &self,
         job: JobId,
         page: u64,
-        batches: u64,
-        is_last: bool,
-    ) -> StateResult<SyncJob> {
+        record: PageRecord,
+    ) -> StateResult<(SyncJob, PageRecord)> {
         self.run("record_page", move |db| {
-            jobs::record_page(db, job, page, batches, is_last)
+            jobs::record_page(db, job, page, record)
         })
         .await
     }

@@ -54,6 +54,9 @@ pub(super) const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("state
 /// (job, page): pages already recorded.
 pub(super) const JOB_PAGES: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("state_job_pages");
+/// (job, page) -> `PageRecord`: what the page announced, which a redelivery repeats.
+pub(super) const JOB_PAGE_RECORDS: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("state_job_page_records");
 /// (job, page): pages whose follow-up messages were all sent.
 pub(super) const JOB_PAGES_SENT: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("state_job_pages_sent");
@@ -97,6 +100,7 @@ pub(super) fn create_all(txn: &WriteTransaction) -> StateResult<()> {
         txn.open_table(pairs).during(OP)?;
     }
     txn.open_table(STORAGES_BY_PROJECT).during(OP)?;
+    txn.open_table(JOB_PAGE_RECORDS).during(OP)?;
     txn.open_table(STORAGES_BY_LOCATION).during(OP)?;
     txn.open_table(STORAGES_SCHEDULED).during(OP)?;
     txn.open_table(TASK_COUNTS).during(OP)?;
