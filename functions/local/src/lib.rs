@@ -142,7 +142,7 @@ fn start_workers(ctx: &Context, config: &LocalConfig) -> Vec<tokio::task::JoinHa
     let visibility = config.settings.visibility_timeout;
     let wait = Duration::from_secs(20);
     [
-        (QueueName::Sync, 2),
+        (QueueName::Sync, config.settings.list_parallelism.max(2)),
         (QueueName::Ingest, config.ingest_workers),
         (QueueName::Export, 4),
     ]
