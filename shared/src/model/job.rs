@@ -45,6 +45,9 @@ pub struct PageRecord {
     pub batches: u64,
     /// This page ends its part.
     pub is_last: bool,
+    /// Keys of the page whose tasks existed before, so were not sent to ingest.
+    #[serde(default)]
+    pub existed: u64,
     /// Keys splitting the rest of the part's key range into new parts: the part goes on up to
     /// the first; each new part lists after one key up to the next (the last one as far as the
     /// part would have gone).
@@ -195,6 +198,7 @@ impl SyncJob {
         self.progress_at = Some(super::now());
         self.pages_recorded += 1;
         self.batches_expected += record.batches;
+        self.existed += record.existed;
         record.first_part = self.parts_total;
         self.parts_total += record.splits.len() as u64;
         self.parts_listed += u64::from(record.is_last);

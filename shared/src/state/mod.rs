@@ -121,6 +121,10 @@ pub trait StateStore: Send + Sync {
     /// The tasks linked to `key` (every row of it) in the link namespace `scope`
     /// ([`crate::model::TaskSource::link_scope`]), in id order.
     async fn object_tasks(&self, scope: u64, key: &str) -> StateResult<Vec<TaskId>>;
+    /// Those of `keys` that already made a whole-object task (a link without a row) in the
+    /// namespace `scope`, in any order: what a Files-mode sync need not ingest again. Reads
+    /// only, batched.
+    async fn linked_keys(&self, scope: u64, keys: Vec<String>) -> StateResult<Vec<String>>;
     /// Up to `limit` links of the namespace `scope`, from `cursor` on (an earlier page's
     /// `next`); every link once, in an order of the store's.
     async fn linked_tasks(

@@ -7,6 +7,8 @@
 //! listing. The split is recorded with the page, so a redelivered page sends exactly the parts
 //! its first delivery counted, and the job knows the listing is over when every part is.
 
+use std::collections::HashSet;
+
 use super::batches;
 use super::complete::complete_sync;
 use super::key_ranges::split_points;
@@ -57,6 +59,8 @@ struct PartPage {
     next: Option<String>,
     /// The last key in the part.
     last_key: Option<String>,
+    /// Keys dropped because their task exists.
+    existed: u64,
     ends_part: bool,
 }
 
@@ -74,10 +78,30 @@ impl PartPage {
                 .map(|o| BatchKey::from(*o))
                 .collect(),
             last_key: objects.last().map(|o| o.key.clone()),
+            existed: 0,
             skipped: listed.skipped,
             next: listed.next,
             ends_part,
         }
+    }
+
+    /// Drops the keys that made their task before (Files mode: one task per key, so a link
+    /// means done), counting them: a re-sync of an unchanged bucket then sends no batch and
+    /// writes nothing per key. Ingest still dedupes, so a task made meanwhile is not doubled.
+    async fn drop_linked(&mut self, ctx: &Context, scope: u64) -> Result<(), HandlerError> {
+        if self.keys.is_empty() {
+            return Ok(());
+        }
+        let asked = self.keys.iter().map(|k| k.key.clone()).collect();
+        let linked: HashSet<String> = ctx
+            .state
+            .linked_keys(scope, asked)
+            .await?
+            .into_iter()
+            .collect();
+        self.keys.retain(|k| !linked.contains(&k.key));
+        self.existed = linked.len() as u64;
+        Ok(())
     }
 
     /// The key the part goes on after, unless this page ends it.
@@ -121,7 +145,11 @@ pub async fn handle_list_page(
             });
         }
     };
-    let page = PartPage::cut(listed, cursor.until.as_deref(), spec);
+    let mut page = PartPage::cut(listed, cursor.until.as_deref(), spec);
+    if spec.files_mode {
+        let scope = storage.link_scope(&bound.location()).unwrap_or(storage.id);
+        page.drop_linked(ctx, scope).await?;
+    }
     let splits = plan_splits(ctx, &*backend, &job_record, spec, &page, &cursor);
     announce(ctx, &storage, job, cursor, page, splits).await
 }
@@ -199,6 +227,7 @@ async fn announce(
     let record = PageRecord {
         batches: batches.len() as u64 + u64::from(skipped_batch.is_some()),
         is_last: page.ends_part,
+        existed: page.existed,
         splits,
         first_part: 0,
     };

@@ -10,6 +10,7 @@ fn page(batches: u64, is_last: bool, splits: &[&str]) -> PageRecord {
     PageRecord {
         batches,
         is_last,
+        existed: 0,
         splits: splits.iter().map(|s| (*s).to_owned()).collect(),
         first_part: 0,
     }
@@ -29,10 +30,17 @@ pub async fn listing_parts_are_counted_once(store: &dyn StateStore) {
         Some(1)
     );
 
-    let first = page(1, false, &["k/3", "k/6"]);
+    let first = PageRecord {
+        existed: 3,
+        ..page(1, false, &["k/3", "k/6"])
+    };
     let recorded = store.record_page(job, page_key(0, 0), first.clone()).await;
     let (after, recorded) = recorded.expect("record_page");
     assert_eq!((after.parts_total, after.parts_listed), (3, 0));
+    assert_eq!(
+        after.existed, 3,
+        "keys whose tasks existed, counted with the page"
+    );
     assert_eq!(recorded.splits, first.splits);
     assert_eq!(recorded.first_part, 1, "parts 1 and 2 are new");
 
@@ -43,7 +51,10 @@ pub async fn listing_parts_are_counted_once(store: &dyn StateStore) {
             .record_page(job, page_key(0, 0), again)
             .await
             .expect("again");
-        assert_eq!((after.parts_total, after.pages_recorded), (3, 1));
+        assert_eq!(
+            (after.parts_total, after.pages_recorded, after.existed),
+            (3, 1, 3)
+        );
         assert_eq!(
             (recorded.splits, recorded.first_part),
             (first.splits.clone(), 1)

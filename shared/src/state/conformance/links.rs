@@ -54,7 +54,29 @@ pub async fn object_tasks_find_every_row_of_a_key(store: &dyn StateStore) {
         }
         assert!(of("missing").await.is_empty());
         assert!(of("a#").await.is_empty(), "a key's prefix is not the key");
+        linked_keys_are_whole_object_links(store, namespace, &keys).await;
     }
+}
+
+/// `keys[0]` ("a") has only row links; the others are whole-object links.
+async fn linked_keys_are_whole_object_links(store: &dyn StateStore, namespace: u64, keys: &[&str]) {
+    let mut asked: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+    asked.extend(["missing".to_owned(), "a#".to_owned()]);
+    let mut linked = store
+        .linked_keys(namespace, asked)
+        .await
+        .expect("linked_keys");
+    linked.sort();
+    let mut expected: Vec<String> = keys[1..].iter().map(|k| (*k).to_owned()).collect();
+    expected.sort();
+    assert_eq!(
+        linked, expected,
+        "whole-object links only, look-alikes told apart"
+    );
+    let elsewhere = store
+        .linked_keys(namespace ^ 2, vec!["ab".to_owned()])
+        .await;
+    assert!(elsewhere.expect("linked_keys").is_empty(), "per namespace");
 }
 
 /// Pages of any size give every link of a namespace exactly once, with its key and task.

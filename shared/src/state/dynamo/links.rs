@@ -2,6 +2,13 @@
 //! by key. Links of a location's namespace sort by key first (`<key>#<row>`), so the tasks of
 //! one object are one range; storage namespaces keep their first layout (`<row>#<key>`), read
 //! by key with a scan of the key's shard. Each link item holds its task and key.
+//!
+//! Links were once spread over [`LEGACY_LINK_SHARDS`] partitions. The shard of a key is its
+//! hash modulo the shard count, and 8 divides 32, so a key's old partition is either its
+//! partition now or one more to read ([`legacy_link_key`]): a link written then still
+//! dedupes, is found and is deleted, with no migration.
+
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -9,8 +16,12 @@ use super::table::{Item, Table, key, number, s, store_error, text};
 use crate::model::{LinkPage, LinkedTask, TaskId, TaskSource, fnv1a};
 use crate::state::StateResult;
 
-/// Link partitions per namespace, so one big storage does not make one hot partition.
-const LINK_SHARDS: u64 = 8;
+/// Link partitions per namespace, so one big storage does not make one hot partition: a link
+/// is written in a transaction (2 write units), so at 10,000 tasks/s a shard takes 625 units/s,
+/// under DynamoDB's 1,000 per partition.
+const LINK_SHARDS: u64 = 32;
+/// The link partitions per namespace of versions before 2026-12-02.
+const LEGACY_LINK_SHARDS: u64 = 8;
 /// Longest key kept verbatim in a sort key (DynamoDB allows 1024 bytes).
 const MAX_SORT_KEY: usize = 900;
 
@@ -30,7 +41,22 @@ pub fn link_key(source: &TaskSource) -> (String, String) {
             sort
         }
     };
-    (partition(scope, &source.key), sort)
+    (partition(scope, &source.key, LINK_SHARDS), sort)
+}
+
+/// Where versions before 2026-12-02 wrote the link of `source`, when that is another item.
+pub fn legacy_link_key(source: &TaskSource) -> Option<(String, String)> {
+    let (pk, sort) = link_key(source);
+    let legacy = partition(source.link_scope(), &source.key, LEGACY_LINK_SHARDS);
+    (legacy != pk).then_some((legacy, sort))
+}
+
+/// The link item keys of a source: where links are written, then where an earlier version
+/// may have written it.
+pub fn link_keys(source: &TaskSource) -> Vec<(String, String)> {
+    std::iter::once(link_key(source))
+        .chain(legacy_link_key(source))
+        .collect()
 }
 
 /// Namespaces of locations (the top bit set; see `StorageRecord::link_scope`) are key-first.
@@ -38,8 +64,8 @@ fn is_key_first(scope: u64) -> bool {
     scope >> 63 == 1
 }
 
-fn partition(scope: u64, key: &str) -> String {
-    format!("LINKS#{scope}#{}", fnv1a(key) % LINK_SHARDS)
+fn partition(scope: u64, key: &str, shards: u64) -> String {
+    format!("LINKS#{scope}#{}", fnv1a(key) % shards)
 }
 
 /// The key as a sort key holds it: verbatim, or its hash and length when too long.
@@ -74,24 +100,56 @@ fn links_key(sort: &str, key: &str, key_first: bool) -> bool {
 pub async fn object_tasks(table: &Table, scope: u64, key: &str) -> StateResult<Vec<TaskId>> {
     let key_first = is_key_first(scope);
     let prefix = key_first.then(|| format!("{}#", key_part(key)));
-    let pk = partition(scope, key);
+    let mut partitions = vec![partition(scope, key, LINK_SHARDS)];
+    partitions.push(partition(scope, key, LEGACY_LINK_SHARDS));
+    partitions.dedup();
     let mut tasks = Vec::new();
-    let mut start = None;
-    loop {
-        let (items, next) = query(table, &pk, prefix.as_deref(), start, 1000).await?;
-        tasks.extend(
-            items
-                .iter()
-                .filter(|item| text(item, "sk").is_some_and(|sk| links_key(sk, key, key_first)))
-                .map(|item| number(item, "task")),
-        );
-        match next {
-            Some(next) => start = Some(next),
-            None => break,
+    for pk in partitions {
+        let mut start = None;
+        loop {
+            let (items, next) = query(table, &pk, prefix.as_deref(), start, 1000).await?;
+            let of_key =
+                |item: &&Item| text(item, "sk").is_some_and(|sk| links_key(sk, key, key_first));
+            tasks.extend(items.iter().filter(of_key).map(|item| number(item, "task")));
+            match next {
+                Some(next) => start = Some(next),
+                None => break,
+            }
         }
     }
     tasks.sort_unstable();
+    tasks.dedup();
     Ok(tasks)
+}
+
+/// One batched read of every place each key's whole-object link may be.
+pub async fn linked_keys(table: &Table, scope: u64, keys: Vec<String>) -> StateResult<Vec<String>> {
+    let mut places: HashMap<(String, String), usize> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        let source = TaskSource {
+            storage: scope,
+            key: key.clone(),
+            row_index: None,
+            row_group: None,
+            scope: Some(scope),
+        };
+        places.extend(link_keys(&source).into_iter().map(|place| (place, i)));
+    }
+    let wanted = places.keys().map(|(pk, sk)| key(pk, sk)).collect();
+    let found = table.batch_get(wanted, "linked_keys").await?;
+    let mut linked = vec![false; keys.len()];
+    for item in &found {
+        let place = (text(item, "pk"), text(item, "sk"));
+        if let (Some(pk), Some(sk)) = place
+            && let Some(&i) = places.get(&(pk.to_owned(), sk.to_owned()))
+        {
+            linked[i] = true;
+        }
+    }
+    let keys = keys.into_iter().zip(linked);
+    Ok(keys
+        .filter_map(|(key, linked)| linked.then_some(key))
+        .collect())
 }
 
 /// Shard by shard; the cursor is `<shard>|<last sort key>`.

@@ -12,7 +12,8 @@
 //!   storage's) → `task`, `key`, `job` (the dedupe key)
 //! - `ANNOTATION#<id>` / `META`; indexes `PROJECT#<p>#ANNOTATIONS#<shard>` and
 //!   `TASK#<t>#ANNOTATIONS`
-//! - `JOB#<id>` / `META`; markers `JOB#<id>` / `PAGE#<n>` and `BATCH#<p>#<b>`
+//! - `JOB#<id>` / `META`; markers `JOB#<id>` / `PAGE#<n>` (with the page's record as `note`)
+//!   and `BATCH#<p>#<b>`, `n` and `p` a `page_key` of listing part and page
 //! - `TOKENS` / `<id>`: API tokens
 //! - `OUTBOX` / `<micros>#<uuid>`: annotation changes to announce, written in the change's
 //!   transaction
@@ -142,6 +143,9 @@ impl StateStore for DynamoState {
     }
     async fn object_tasks(&self, scope: u64, key: &str) -> StateResult<Vec<TaskId>> {
         links::object_tasks(&self.table, scope, key).await
+    }
+    async fn linked_keys(&self, scope: u64, keys: Vec<String>) -> StateResult<Vec<String>> {
+        links::linked_keys(&self.table, scope, keys).await
     }
     async fn linked_tasks(
         &self,

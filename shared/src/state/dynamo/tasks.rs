@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use super::counts::{CountsShift, project_counts};
-use super::links::link_key;
+use super::links::{link_key, link_keys};
 use super::records::maximum_annotations;
 use super::sharded::{self, index_key};
 use super::table::{Item, Table, doc_item, key, n, number, padded, s, store_error, text};
@@ -78,8 +78,9 @@ pub async fn create_tasks(
     }
     let links: Vec<Item> = fresh
         .iter()
-        .filter_map(|(_, l)| l.as_ref())
-        .map(|(pk, sk)| key(pk, sk))
+        .filter_map(|(task, _)| task.source.as_ref())
+        .flat_map(link_keys)
+        .map(|(pk, sk)| key(&pk, &sk))
         .collect();
     let existing: HashMap<(String, String), u64> = table
         .batch_get(links, OPERATION)
@@ -95,15 +96,17 @@ pub async fn create_tasks(
             )
         })
         .collect();
-    fresh.retain(
-        |(_, link)| match link.as_ref().and_then(|l| existing.get(l)) {
-            Some(link_job) => {
-                count_link(&mut outcome, *link_job, job);
-                false
-            }
-            None => true,
-        },
-    );
+    let found = |task: &NewTask| {
+        let keys = task.source.as_ref().map(link_keys).unwrap_or_default();
+        keys.iter().find_map(|link| existing.get(link).copied())
+    };
+    fresh.retain(|(task, _)| match found(task) {
+        Some(link_job) => {
+            count_link(&mut outcome, link_job, job);
+            false
+        }
+        None => true,
+    });
     let prepared = prepare(table, project, fresh).await?;
     for chunk in chunks(prepared) {
         write_chunk(table, project, job, chunk, &mut outcome).await?;
@@ -393,8 +396,7 @@ pub async fn delete_record(table: &Table, task: &Task, version: Option<u64>) -> 
         task.id,
     )];
     if let Some(source) = &task.source {
-        let (pk, sk) = link_key(source);
-        keys.push(key(&pk, &sk));
+        keys.extend(link_keys(source).iter().map(|(pk, sk)| key(pk, sk)));
     }
     for item in keys {
         let delete = Delete::builder()

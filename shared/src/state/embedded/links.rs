@@ -24,6 +24,24 @@ pub(super) fn object_tasks(db: &Database, scope: u64, key: &str) -> StateResult<
     })
 }
 
+pub(super) fn linked_keys(
+    db: &Database,
+    scope: u64,
+    keys: Vec<String>,
+) -> StateResult<Vec<String>> {
+    const OP: &str = "linked_keys";
+    read(db, OP, |txn| {
+        let links = txn.open_table(LINKS).during(OP)?;
+        let mut linked = Vec::new();
+        for key in keys {
+            if links.get((scope, key.as_str(), None)).during(OP)?.is_some() {
+                linked.push(key);
+            }
+        }
+        Ok(linked)
+    })
+}
+
 /// Links in `(key, row)` order; the cursor is the last link's `(key, row)` as JSON.
 pub(super) fn linked_tasks(
     db: &Database,

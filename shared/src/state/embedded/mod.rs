@@ -240,6 +240,11 @@ impl StateStore for EmbeddedState {
         .await
     }
 
+    async fn linked_keys(&self, scope: u64, keys: Vec<String>) -> StateResult<Vec<String>> {
+        self.run("linked_keys", move |db| links::linked_keys(db, scope, keys))
+            .await
+    }
+
     async fn linked_tasks(
         &self,
         scope: u64,
