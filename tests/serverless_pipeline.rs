@@ -34,6 +34,22 @@ use labelsync::state::dynamo::create_table;
 use labelsync::state::embedded::EmbeddedState;
 use serde_json::json;
 
+/// Two tests of one check: the state in DynamoDB on moto, and in the embedded store.
+macro_rules! in_both_stores {
+    ($check:ident, $in_dynamodb:ident, $in_embedded:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $in_dynamodb() {
+            $check(&aws().await).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $in_embedded() {
+            let dir = tempfile::tempdir().unwrap();
+            $check(&aws_with(Some(dir.path()), SMALL).await).await;
+        }
+    };
+}
+
 /// Objects in the sync test's bucket (see the module docs for why not 10,000);
 /// `LABELSYNC_PIPELINE_OBJECTS` sets another size.
 fn objects() -> usize {
@@ -322,13 +338,7 @@ async fn a_bucket_syncs_exactly_once_with_every_message_handled_twice() {
     let (project, storage) = s3_storage(&aws, &bucket).await;
     start_sync(&aws.ctx, &storage).await.expect("start sync");
     drain(&aws, 2).await;
-    let storage = aws
-        .ctx
-        .state
-        .get_storage(storage.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let storage = storage_now(&aws, storage.id).await;
     assert_eq!(storage.status, SyncStatus::Completed, "{storage:?}");
     assert_eq!(storage.last_sync_count, Some(objects() as u64));
     assert_eq!(
@@ -364,16 +374,11 @@ async fn a_listing_in_key_ranges_syncs_exactly_once(aws: &Aws) {
     assert_eq!(task_keys(aws, project).await, keys, "each key once");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_listing_in_key_ranges_syncs_exactly_once_in_dynamodb() {
-    a_listing_in_key_ranges_syncs_exactly_once(&aws().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_listing_in_key_ranges_syncs_exactly_once_in_the_embedded_store() {
-    let dir = tempfile::tempdir().unwrap();
-    a_listing_in_key_ranges_syncs_exactly_once(&aws_with(Some(dir.path()), SMALL).await).await;
-}
+in_both_stores!(
+    a_listing_in_key_ranges_syncs_exactly_once,
+    a_listing_in_key_ranges_syncs_exactly_once_in_dynamodb,
+    a_listing_in_key_ranges_syncs_exactly_once_in_the_embedded_store
+);
 
 /// The 10,000-object bucket: real S3 listing pages and real SQS messages, each handled
 /// twice, with the state in the embedded store (which passes the same state conformance suite
@@ -496,12 +501,13 @@ async fn sync_delivering(
 ) -> labelsync::model::StorageRecord {
     start_sync(&aws.ctx, storage).await.expect("start sync");
     drain(aws, times).await;
-    let state = &aws.ctx.state;
-    state
-        .get_storage(storage.id)
-        .await
-        .unwrap()
-        .expect("the storage")
+    storage_now(aws, storage.id).await
+}
+
+/// The storage as the state store has it now.
+async fn storage_now(aws: &Aws, id: u64) -> labelsync::model::StorageRecord {
+    let storage = aws.ctx.state.get_storage(id).await.unwrap();
+    storage.expect("the storage")
 }
 
 async fn drain_one_queue(aws: &Aws, url: &str) {
@@ -518,13 +524,7 @@ async fn a_resync_creates_nothing_and_counts_what_existed() {
     start_sync(&aws.ctx, &storage).await.expect("start sync");
     // The page's keys all have tasks: the re-sync sends no ingest message.
     assert_eq!(drain(&aws, 1).await, 1, "one listing page, nothing else");
-    let again = aws
-        .ctx
-        .state
-        .get_storage(storage.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let again = storage_now(&aws, storage.id).await;
     assert_eq!(
         (again.status, again.last_sync_count),
         (SyncStatus::Completed, Some(0)),
@@ -552,13 +552,7 @@ async fn a_page_of_the_longest_keys_is_cut_into_messages_sqs_takes() {
     let (project, storage) = s3_storage(&aws, &bucket).await;
     start_sync(&aws.ctx, &storage).await.expect("start sync");
     let received = drain(&aws, 1).await;
-    let storage = aws
-        .ctx
-        .state
-        .get_storage(storage.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let storage = storage_now(&aws, storage.id).await;
     assert_eq!(
         (storage.status, storage.last_sync_count),
         (SyncStatus::Completed, Some(KEYS as u64)),
@@ -594,13 +588,7 @@ async fn a_task_over_the_item_limit_is_an_error_of_its_key_and_the_rest_are_crea
     let (project, storage) = s3_storage_with(&aws, &bucket, json!({"use_blob_urls": false})).await;
     start_sync(&aws.ctx, &storage).await.expect("start sync");
     drain(&aws, 1).await;
-    let storage = aws
-        .ctx
-        .state
-        .get_storage(storage.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let storage = storage_now(&aws, storage.id).await;
     assert_eq!(
         (storage.status, storage.last_sync_count),
         (SyncStatus::CompletedWithErrors, Some(2)),
@@ -846,16 +834,11 @@ async fn removed_objects_delete_unlabeled_tasks(aws: &Aws) {
     assert_eq!(resynced.last_sync_count, Some(0), "nothing imported twice");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn removed_objects_delete_unlabeled_tasks_in_dynamodb() {
-    removed_objects_delete_unlabeled_tasks(&aws().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn removed_objects_delete_unlabeled_tasks_in_the_embedded_store() {
-    let dir = tempfile::tempdir().unwrap();
-    removed_objects_delete_unlabeled_tasks(&aws_with(Some(dir.path()), SMALL).await).await;
-}
+in_both_stores!(
+    removed_objects_delete_unlabeled_tasks,
+    removed_objects_delete_unlabeled_tasks_in_dynamodb,
+    removed_objects_delete_unlabeled_tasks_in_the_embedded_store
+);
 
 /// Eight scheduler passes at once start exactly one sync of the due storage, none of the
 /// storage that is syncing already nor of the one without a schedule, and a pass right after
@@ -902,16 +885,11 @@ async fn scheduler_starts_each_due_sync_once(aws: &Aws) {
     assert_eq!(first.status, SyncStatus::Queued);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_scheduler_starts_each_due_sync_once_in_dynamodb() {
-    scheduler_starts_each_due_sync_once(&aws().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_scheduler_starts_each_due_sync_once_in_the_embedded_store() {
-    let dir = tempfile::tempdir().unwrap();
-    scheduler_starts_each_due_sync_once(&aws_with(Some(dir.path()), SMALL).await).await;
-}
+in_both_stores!(
+    scheduler_starts_each_due_sync_once,
+    the_scheduler_starts_each_due_sync_once_in_dynamodb,
+    the_scheduler_starts_each_due_sync_once_in_the_embedded_store
+);
 
 /// `uri-resolve` as Lambda runs it: a Function URL event (API Gateway's v2 payload) asks for a
 /// 20 MB object without `Range`, and the streaming adapter the function runs under returns it
