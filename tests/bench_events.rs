@@ -54,8 +54,8 @@ async fn main() {
     let (status, storage) = server.post_json("/api/storages/s3", fields).await;
     assert_eq!(status, 201, "{storage}");
     let http = reqwest::Client::new();
-    recorder(&http, moto, "reset-recording").await;
-    recorder(&http, moto, "start-recording").await;
+    common_aws::moto_recorder(&http, "reset-recording").await;
+    common_aws::moto_recorder(&http, "start-recording").await;
 
     let started = Instant::now();
     let keys: Vec<String> = (0..objects).map(|i| format!("images/{i:05}.png")).collect();
@@ -85,15 +85,8 @@ async fn main() {
         // the server (latencies are rounded up to the next poll).
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    recorder(&http, moto, "stop-recording").await;
-    let recording = http
-        .get(format!("{moto}/moto-api/recorder/download-recording"))
-        .send()
-        .await
-        .expect("recording")
-        .text()
-        .await
-        .expect("recording text");
+    common_aws::moto_recorder(&http, "stop-recording").await;
+    let recording = common_aws::moto_recording(&http).await;
     let lists = recording
         .lines()
         .filter(|line| {
@@ -115,11 +108,4 @@ async fn main() {
         at(1.0).as_secs_f64() * 1000.0,
         recording.lines().count(),
     );
-}
-
-async fn recorder(http: &reqwest::Client, moto: &str, action: &str) {
-    http.post(format!("{moto}/moto-api/recorder/{action}"))
-        .send()
-        .await
-        .expect("moto's recorder");
 }

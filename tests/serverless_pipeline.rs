@@ -13,12 +13,12 @@
 mod common_aws;
 #[path = "common/emulators.rs"]
 mod emulators;
+#[path = "common/serverless.rs"]
+mod serverless;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_s3::primitives::ByteStream;
 use futures::StreamExt;
 use labelsync::aws::{AwsSettings, context};
@@ -27,8 +27,7 @@ use labelsync::context::Context;
 use labelsync::dispatch::Handler;
 use labelsync::embedded_db::EmbeddedDb;
 use labelsync::jobs::start::start_sync;
-use labelsync::lambda::sqs_handler_for;
-use labelsync::model::{NewProject, NewStorage, StorageRole, SyncStatus};
+use labelsync::model::{NewStorage, StorageRole, SyncStatus};
 use labelsync::queue::sqs::{QueueUrls, SqsQueue, create_queues};
 use labelsync::state::dynamo::create_table;
 use labelsync::state::embedded::EmbeddedState;
@@ -131,113 +130,17 @@ async fn poll_once(aws: &Aws, url: &str, times: usize) -> usize {
 
 /// [`poll_once`] with the handler of one function.
 async fn poll_once_with(aws: &Aws, url: &str, times: usize, handler: Handler) -> usize {
-    let received = aws
-        .sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .visibility_timeout(2)
-        .wait_time_seconds(0)
-        .send()
-        .await
-        .expect("receive");
-    let messages = received.messages.unwrap_or_default();
-    if messages.is_empty() {
-        return 0;
-    }
-    let receipts: HashMap<String, String> = messages
-        .iter()
-        .map(|m| {
-            (
-                m.message_id.clone().unwrap_or_default(),
-                m.receipt_handle.clone().unwrap_or_default(),
-            )
-        })
-        .collect();
-    let mut event = SqsEvent::default();
-    event.records = messages
-        .iter()
-        .map(|m| {
-            let mut record = SqsMessage::default();
-            record.message_id = m.message_id.clone();
-            record.body = m.body.clone();
-            record
-        })
-        .collect();
-    let mut failed = Vec::new();
-    for _ in 0..times {
-        let invocation =
-            lambda_runtime::LambdaEvent::new(event.clone(), lambda_runtime::Context::default());
-        let response = sqs_handler_for(&aws.ctx, handler, invocation)
-            .await
-            .expect("handler");
-        failed = response
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect();
-    }
-    for (id, receipt) in &receipts {
-        if !failed.contains(id) {
-            aws.sqs
-                .delete_message()
-                .queue_url(url)
-                .receipt_handle(receipt)
-                .send()
-                .await
-                .expect("delete");
-        }
-    }
-    messages.len()
+    serverless::poll_once(&aws.sqs, &aws.ctx, url, handler, times).await
 }
 
-/// Polls every queue until none holds a message, visible or in flight (a failed record waits
-/// out its visibility timeout and is polled again, as Lambda would). Returns how many records
-/// were received in all.
+/// Polls every queue until none holds a message, visible or in flight. Returns how many
+/// records were received in all.
 async fn drain(aws: &Aws, times: usize) -> usize {
-    let mut received = 0;
-    loop {
-        let mut got = 0;
-        for url in [&aws.urls.sync, &aws.urls.ingest, &aws.urls.export] {
-            got += poll_once(aws, url, times).await;
-        }
-        received += got;
-        if got == 0 && messages_left(aws).await == 0 {
-            return received;
-        }
-        if got == 0 {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-/// Visible plus in-flight messages of the three queues.
-async fn messages_left(aws: &Aws) -> u64 {
-    use aws_sdk_sqs::types::QueueAttributeName as Name;
-    let mut left = 0;
-    for url in [&aws.urls.sync, &aws.urls.ingest, &aws.urls.export] {
-        let attributes = aws
-            .sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(Name::ApproximateNumberOfMessages)
-            .attribute_names(Name::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .expect("queue attributes")
-            .attributes
-            .unwrap_or_default();
-        for name in [
-            Name::ApproximateNumberOfMessages,
-            Name::ApproximateNumberOfMessagesNotVisible,
-        ] {
-            left += attributes
-                .get(&name)
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0);
-        }
-    }
-    left
+    let urls = [&*aws.urls.sync, &*aws.urls.ingest, &*aws.urls.export];
+    serverless::drain(&aws.sqs, &urls, async |url| {
+        poll_once(aws, url, times).await
+    })
+    .await
 }
 
 async fn bucket_with(aws: &Aws, objects: usize) -> String {
@@ -286,49 +189,7 @@ async fn s3_storage_with(
     bucket: &str,
     extra: serde_json::Value,
 ) -> (u64, labelsync::model::StorageRecord) {
-    let project = aws
-        .ctx
-        .state
-        .create_project(NewProject {
-            title: "p".into(),
-            maximum_annotations: 1,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let settings = json!({
-        "bucket": bucket, "prefix": "images", "use_blob_urls": true, "recursive_scan": true,
-        "s3_endpoint": emulators::moto().endpoint, "aws_access_key_id": "test", "aws_secret_access_key": "test",
-        "region_name": "us-east-1", "presign": true, "presign_ttl": 1,
-    });
-    let mut settings: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_value(settings).unwrap();
-    settings.extend(serde_json::from_value::<serde_json::Map<_, _>>(extra).unwrap());
-    // Where the API puts it: the bound storage's location.
-    let connector = labelsync::connectors::by_slug("s3").expect("the s3 type");
-    let bound = connector
-        .bind(StorageRole::Import, &settings, &aws.ctx.settings)
-        .expect("valid settings");
-    let location = Some(bound.location());
-    let storage = aws
-        .ctx
-        .state
-        .create_storage(NewStorage {
-            role: StorageRole::Import,
-            storage_type: "s3".into(),
-            project: project.id,
-            title: None,
-            description: None,
-            synchronizable: true,
-            settings,
-            links: labelsync::model::LinkScope::Location,
-            location,
-            schedule: Default::default(),
-            removed_objects: Default::default(),
-        })
-        .await
-        .unwrap();
-    (project.id, storage)
+    serverless::s3_storage(&aws.ctx, bucket, extra).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,25 +38,25 @@ pub fn events_queue_env(url: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A new bucket (a unique name) holding `objects` (key, body); returns its name.
+/// A new bucket (a unique name) holding `objects` (key, body), put 16 at a time; returns its
+/// name.
 pub async fn bucket_with_objects(s3: &aws_sdk_s3::Client, objects: &[(&str, &str)]) -> String {
+    use futures::StreamExt;
     let name = emulators::unique("bucket");
     s3.create_bucket()
         .bucket(&name)
         .send()
         .await
         .expect("create bucket");
-    for (key, body) in objects {
-        s3.put_object()
-            .bucket(&name)
-            .key(*key)
-            .body(aws_sdk_s3::primitives::ByteStream::from(
-                body.as_bytes().to_vec(),
-            ))
-            .send()
-            .await
-            .expect("put");
-    }
+    let puts = objects.iter().map(|(key, body)| {
+        let body = aws_sdk_s3::primitives::ByteStream::from(body.as_bytes().to_vec());
+        s3.put_object().bucket(&name).key(*key).body(body).send()
+    });
+    let results: Vec<_> = futures::stream::iter(puts)
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    assert!(results.iter().all(Result::is_ok), "every put succeeded");
     name
 }
 
@@ -89,4 +89,26 @@ pub async fn notify_queue(s3: &aws_sdk_s3::Client, bucket: &str, queue_arn: &str
         .send()
         .await
         .expect("notification configuration");
+}
+
+/// Drives moto's request recorder: `action` is `reset-recording`, `start-recording` or
+/// `stop-recording`.
+pub async fn moto_recorder(http: &reqwest::Client, action: &str) {
+    let moto = &emulators::moto().endpoint;
+    http.post(format!("{moto}/moto-api/recorder/{action}"))
+        .send()
+        .await
+        .expect("moto's recorder");
+}
+
+/// What moto's recorder holds: one JSON line a request (method, url, headers, body).
+pub async fn moto_recording(http: &reqwest::Client) -> String {
+    let moto = &emulators::moto().endpoint;
+    http.get(format!("{moto}/moto-api/recorder/download-recording"))
+        .send()
+        .await
+        .expect("recording")
+        .text()
+        .await
+        .expect("recording text")
 }
